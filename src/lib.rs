@@ -38,7 +38,10 @@ extern crate alloc;
 extern crate std;
 
 pub mod close;
+mod config;
+pub mod connection;
 mod error;
+mod event;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
@@ -46,5 +49,10 @@ mod role;
 pub mod utf8;
 
 pub use close::CloseCode;
+pub use config::{Config, RandomSource};
+#[cfg(feature = "rand")]
+pub use config::thread_rng_source;
+pub use connection::{Connection, SendError, State};
+pub use event::{CloseFrame, Event, MessageKind, Utf8Bytes};
 pub use error::{BufferTooSmall, ProtocolError};
 pub use role::Role;

@@ -1,0 +1,241 @@
+//! The receive path: frames out of the receive buffer, fragments into
+//! messages, every data rule of §5.4 and §8.1 checked on the way.
+//!
+//! It knows nothing of the close handshake or of output: it hands control
+//! frames up to the connection, which owns those.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::config::Config;
+use crate::error::ProtocolError;
+use crate::event::{Event, MessageKind, Utf8Bytes};
+use crate::frame::{FrameDecoder, FrameHeader, OpCode, Rsv, Status};
+use crate::mask::apply_mask_at;
+use crate::role::Role;
+use crate::utf8::Utf8Validator;
+
+/// What the receive path produced.
+#[derive(Debug)]
+pub(crate) enum Received {
+    /// A data event: a whole message or, when streaming, a piece of one.
+    Data(Event),
+    /// A ping's payload.
+    Ping(Bytes),
+    /// A pong's payload.
+    Pong(Bytes),
+    /// A close frame's raw payload.
+    Close(Bytes),
+}
+
+/// The message being received.
+#[derive(Debug)]
+struct Message {
+    kind: MessageKind,
+    frames: u32,
+    len: u64,
+    utf8: Utf8Validator,
+}
+
+/// A data frame whose header has been consumed and whose payload is being
+/// delivered as it arrives (fragment delivery only).
+#[derive(Debug)]
+struct PartialFrame {
+    header: FrameHeader,
+    received: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inbound {
+    /// Bytes received and not yet decoded.
+    pub(crate) rx: BytesMut,
+    decoder: FrameDecoder,
+    message: Option<Message>,
+    partial: Option<PartialFrame>,
+    /// Fragments of the current message, when reassembling.
+    assembly: BytesMut,
+    max_message_size: u64,
+    max_fragments: u32,
+    deliver_fragments: bool,
+}
+
+/// A receive buffer left this large and empty after a big message is
+/// released, so an idle connection does not keep a big allocation.
+const KEEP_CAPACITY: usize = 64 << 10;
+
+impl Inbound {
+    pub(crate) fn new(role: Role, config: &Config) -> Inbound {
+        Inbound {
+            rx: BytesMut::new(),
+            decoder: FrameDecoder::new(role).with_max_payload(config.max_frame_payload),
+            message: None,
+            partial: None,
+            assembly: BytesMut::new(),
+            max_message_size: config.max_message_size,
+            max_fragments: config.max_fragments,
+            deliver_fragments: config.deliver_fragments,
+        }
+    }
+
+    /// Lets an extension claim reserved bits.
+    #[allow(dead_code)]
+    pub(crate) fn allow_rsv(&mut self, rsv: Rsv) {
+        self.decoder = self.decoder.with_allowed_rsv(rsv);
+    }
+
+    /// Drops everything buffered: after a failure or a received close.
+    pub(crate) fn discard(&mut self) {
+        self.rx = BytesMut::new();
+        self.assembly = BytesMut::new();
+        self.message = None;
+        self.partial = None;
+    }
+
+    /// Decodes the next item from the receive buffer, or `None` when more
+    /// bytes are needed.
+    pub(crate) fn next(&mut self) -> Result<Option<Received>, ProtocolError> {
+        loop {
+            if let Some(partial) = &mut self.partial {
+                if self.rx.is_empty() {
+                    return Ok(None);
+                }
+                let header = partial.header;
+                let left = header.payload_len - partial.received;
+                let take = left.min(self.rx.len() as u64) as usize;
+                let mut piece = self.rx.split_to(take);
+                if let Some(key) = header.mask {
+                    apply_mask_at(&mut piece, key, partial.received);
+                }
+                partial.received += take as u64;
+                let frame_done = partial.received == header.payload_len;
+                if frame_done {
+                    self.partial = None;
+                }
+                if let Some(event) = self.data(piece, header.fin && frame_done)? {
+                    return Ok(Some(Received::Data(event)));
+                }
+                continue;
+            }
+
+            let (header, header_len) = match self.decoder.decode_header(&self.rx)? {
+                Status::Complete(h) => h,
+                Status::Partial => return Ok(None),
+            };
+            self.check_sequence(&header)?;
+            // Within usize: the decoder bounded it by the configured limit.
+            let total = header_len + header.payload_len as usize;
+            if self.rx.len() < total {
+                if self.deliver_fragments && !header.opcode.is_control() {
+                    self.rx.advance(header_len);
+                    self.start_frame(&header)?;
+                    self.partial = Some(PartialFrame { header, received: 0 });
+                    continue;
+                }
+                self.rx.reserve(total - self.rx.len());
+                return Ok(None);
+            }
+            let mut payload = self.rx.split_to(total);
+            payload.advance(header_len);
+            if let Some(key) = header.mask {
+                crate::mask::apply_mask(&mut payload, key);
+            }
+            self.release_rx();
+            match header.opcode {
+                OpCode::Ping => return Ok(Some(Received::Ping(payload.freeze()))),
+                OpCode::Pong => return Ok(Some(Received::Pong(payload.freeze()))),
+                OpCode::Close => return Ok(Some(Received::Close(payload.freeze()))),
+                OpCode::Text | OpCode::Binary | OpCode::Continuation => {
+                    self.start_frame(&header)?;
+                    if let Some(event) = self.data(payload, header.fin)? {
+                        return Ok(Some(Received::Data(event)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The §5.4 sequencing rules and the size limit, judged from a header
+    /// before its payload is waited for, so a bad frame fails fast.
+    fn check_sequence(&self, header: &FrameHeader) -> Result<(), ProtocolError> {
+        if header.opcode.is_control() {
+            return Ok(());
+        }
+        let so_far = match (&self.message, header.opcode) {
+            // §5.4: "fragments of one message MUST NOT be interleaved
+            // between the fragments of another message"
+            (Some(_), OpCode::Text | OpCode::Binary) => return Err(ProtocolError::ExpectedContinuation),
+            (None, OpCode::Continuation) => return Err(ProtocolError::UnexpectedContinuation),
+            (Some(m), _) => m.len,
+            (None, _) => 0,
+        };
+        if so_far.saturating_add(header.payload_len) > self.max_message_size {
+            return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
+        }
+        Ok(())
+    }
+
+    /// Accounts for a data frame whose header has been accepted.
+    fn start_frame(&mut self, header: &FrameHeader) -> Result<(), ProtocolError> {
+        match &mut self.message {
+            Some(message) => {
+                message.frames += 1;
+                if message.frames > self.max_fragments {
+                    return Err(ProtocolError::TooManyFragments { max: self.max_fragments });
+                }
+            }
+            None => {
+                let kind = if header.opcode == OpCode::Text { MessageKind::Text } else { MessageKind::Binary };
+                self.message = Some(Message { kind, frames: 1, len: 0, utf8: Utf8Validator::new() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a piece of the current message's payload; returns an event
+    /// when one is due.
+    fn data(&mut self, piece: BytesMut, is_last: bool) -> Result<Option<Event>, ProtocolError> {
+        let Some(message) = &mut self.message else {
+            return Ok(None);
+        };
+        message.len += piece.len() as u64;
+        if message.len > self.max_message_size {
+            return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
+        }
+        let kind = message.kind;
+        if kind == MessageKind::Text {
+            let checked = if is_last { message.utf8.finish(&piece) } else { message.utf8.feed(&piece) };
+            checked.map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        let single_frame = message.frames == 1;
+        if is_last {
+            self.message = None;
+        }
+        if self.deliver_fragments {
+            return Ok(Some(Event::Fragment { kind, data: piece.freeze(), is_last }));
+        }
+        if !is_last {
+            self.assembly.extend_from_slice(&piece);
+            return Ok(None);
+        }
+        let whole = if single_frame {
+            piece.freeze()
+        } else {
+            self.assembly.extend_from_slice(&piece);
+            let whole = self.assembly.split().freeze();
+            if self.assembly.capacity() > KEEP_CAPACITY {
+                self.assembly = BytesMut::new();
+            }
+            whole
+        };
+        Ok(Some(match kind {
+            MessageKind::Text => Event::Text(Utf8Bytes::from_validated(whole)),
+            MessageKind::Binary => Event::Binary(whole),
+        }))
+    }
+
+    /// Lets go of a large receive buffer once it has been drained.
+    fn release_rx(&mut self) {
+        if self.rx.is_empty() && self.rx.capacity() > KEEP_CAPACITY {
+            self.rx = BytesMut::new();
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! The connection: one value per WebSocket, client or server, driven by the
+//! caller's I/O.
+//!
+//! # Theory of operation
+//!
+//! ```text
+//!             close() sent                 peer's Close received
+//!   Open ───────────────────▶ Closing ─────────────────────────────┐
+//!    │                           │ close timeout                   ▼
+//!    │ peer's Close received     └──────────────────────────────▶ Closed
+//!    │ (reply queued at once)                                      ▲
+//!    ├─────────────────────────────────────────────────────────────┤
+//!    │ protocol violation (close frame with its code queued)       │
+//!    ├─────────────────────────────────────────────────────────────┤
+//!    │ transport EOF, keepalive timeout                            │
+//!    └─────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! In `Closed` no more frames are decoded or accepted for sending; once the
+//! output is drained, [`Connection::should_close_transport`] says when to
+//! close the transport: a server at once (§7.1.1: "the server MUST close
+//! the underlying TCP connection first"), a client when the server has
+//! closed it or after the close timeout.
+
+mod inbound;
+mod outbound;
+mod timer;
+
+use bytes::{Bytes, BytesMut};
+use core::time::Duration;
+
+use crate::close::{ClosePayload, CloseCode, MAX_REASON_LEN};
+use crate::config::Config;
+use crate::error::ProtocolError;
+use crate::event::{CloseFrame, Event, MessageKind, Utf8Bytes};
+use crate::frame::{FrameHeader, OpCode, Rsv};
+use crate::role::Role;
+use inbound::{Inbound, Received};
+use outbound::{Outbound, Payload};
+use timer::{Timer, Timers};
+
+/// Where the connection stands (see the module docs for the transitions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Messages flow both ways.
+    Open,
+    /// We sent a close frame and await the peer's; received data is still
+    /// delivered, but no data may be sent (§5.5.1).
+    Closing,
+    /// Both close frames were exchanged, or the connection failed or was
+    /// cut: nothing more is decoded or sent.
+    Closed,
+}
+
+/// The caller asked for something the protocol or the connection's state
+/// forbids. Nothing was queued.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// §5.5.1: "The application MUST NOT send any more data frames after
+    /// sending a Close frame."
+    #[error("a close frame was already sent")]
+    CloseSent,
+    /// The connection is closed.
+    #[error("the connection is closed")]
+    Closed,
+    /// §5.5: control frame payloads are at most 125 bytes.
+    #[error("control frame payload of {0} bytes (at most 125)")]
+    ControlPayloadTooLong(usize),
+    /// The close reason does not fit in a control frame (at most 123 bytes).
+    #[error("close reason of {0} bytes (at most 123)")]
+    CloseReasonTooLong(usize),
+    /// §7.4: the code may not be sent (1005, 1006, 1015 and unassigned ranges).
+    #[error("close code {0} may not be sent")]
+    InvalidCloseCode(u16),
+    /// A fragmented message is being sent with `send_fragment`; another
+    /// message cannot start until it ends (§5.4: no interleaving).
+    #[error("a fragmented message is being sent")]
+    MessageInProgress,
+    /// `send_fragment` continued a message with a different kind.
+    #[error("fragment kind does not match the message in progress")]
+    FragmentKindMismatch,
+    /// A client needs a random source for masking keys and has none.
+    #[error("no random source for masking keys")]
+    NoRandomSource,
+}
+
+/// A sans-IO WebSocket connection, after the opening handshake.
+///
+/// # The run loop
+///
+/// 1. Put received bytes in with [`handle_input`](Self::handle_input) (or
+///    read straight into [`receive_buffer`](Self::receive_buffer)); at
+///    end of stream call [`handle_eof`](Self::handle_eof).
+/// 2. Drain events: call [`poll_event`](Self::poll_event) until it returns
+///    `Ok(None)`. Pings are answered and closes replied to for you.
+/// 3. Send whatever the application wants (`send_*`, [`close`](Self::close)).
+/// 4. Drain output until empty: write [`poll_transmit`](Self::poll_transmit)
+///    (or [`transmit_chunks`](Self::transmit_chunks) for a vectored write)
+///    and report what was written with
+///    [`advance_transmit`](Self::advance_transmit).
+/// 5. Timers: when the clock reaches [`poll_timeout`](Self::poll_timeout),
+///    call [`handle_timeout`](Self::handle_timeout), then go to 4.
+/// 6. When [`should_close_transport`](Self::should_close_transport) is true,
+///    close the transport and drop the connection.
+///
+/// Errors are sticky in the sense of §7.1.7: the first protocol violation
+/// is returned once from `poll_event`, a close frame with its code is
+/// queued, and from then on the connection is [`State::Closed`].
+#[derive(Debug)]
+pub struct Connection {
+    role: Role,
+    config: Config,
+    state: State,
+    inbound: Inbound,
+    outbound: Outbound,
+    timers: Timers,
+    /// The payload of the latest ping not yet answered (§5.5.3 lets us
+    /// answer only the latest), in fixed storage.
+    owed_pong: Option<([u8; 125], u8)>,
+    /// Whether our close frame has been queued.
+    close_sent: bool,
+    /// What the peer's close frame said, or 1006 when it never came (§7.1.5).
+    close_status: Option<CloseFrame>,
+    /// The kind of the fragmented message being sent, if any.
+    sending: Option<MessageKind>,
+    /// The peer closed the transport, or we gave up waiting for it.
+    transport_done: bool,
+    /// The connection failed (§7.1.7).
+    failed: bool,
+}
+
+impl Connection {
+    /// A connection in the `Open` state: after a handshake, or over a stream
+    /// that stands in for one (RFC 8441 §5: an HTTP/2 or HTTP/3 stream).
+    pub fn new(role: Role, config: Config) -> Connection {
+        let mut timers = Timers::default();
+        if let Some(interval) = config.keepalive_interval {
+            timers.arm(Timer::Keepalive, interval);
+        }
+        Connection {
+            role,
+            inbound: Inbound::new(role, &config),
+            config,
+            state: State::Open,
+            outbound: Outbound::default(),
+            timers,
+            owed_pong: None,
+            close_sent: false,
+            close_status: None,
+            sending: None,
+            transport_done: false,
+            failed: false,
+        }
+    }
+
+    /// This endpoint's role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// §7.1.5 "The WebSocket Connection Close Code" and reason, once known:
+    /// the peer's code, 1005 if its close frame had none, 1006 if the
+    /// connection closed without one.
+    pub fn close_status(&self) -> Option<&CloseFrame> {
+        self.close_status.as_ref()
+    }
+
+    // ----- input -------------------------------------------------------
+
+    /// Appends received bytes. Decoding happens in [`poll_event`](Self::poll_event).
+    pub fn handle_input(&mut self, bytes: &[u8]) {
+        if self.accepts_input() {
+            self.inbound.rx.extend_from_slice(bytes);
+            self.note_input();
+        }
+    }
+
+    /// The receive buffer, for callers that read into it directly (e.g.
+    /// tokio's `read_buf`); append only. Equivalent to `handle_input`
+    /// without the copy.
+    pub fn receive_buffer(&mut self) -> &mut BytesMut {
+        self.note_input();
+        &mut self.inbound.rx
+    }
+
+    /// The peer closed the transport (end of stream). If the closing
+    /// handshake had not finished, the close status becomes 1006.
+    pub fn handle_eof(&mut self) {
+        self.transport_done = true;
+        self.timers.stop(Timer::Close);
+        self.enter_closed();
+    }
+
+    /// The next event, `Ok(None)` when more input is needed (or the
+    /// connection is closed), or the protocol violation that failed the
+    /// connection, returned once.
+    pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        if !self.accepts_input() {
+            return Ok(None);
+        }
+        let received = match self.inbound.next() {
+            Ok(Some(received)) => received,
+            Ok(None) => return Ok(None),
+            Err(error) => {
+                self.fail(&error);
+                return Err(error);
+            }
+        };
+        Ok(Some(match received {
+            Received::Data(event) => event,
+            Received::Ping(payload) => {
+                if self.config.auto_pong && !self.close_sent {
+                    let mut owed = [0; 125];
+                    owed[..payload.len()].copy_from_slice(&payload);
+                    self.owed_pong = Some((owed, payload.len() as u8));
+                }
+                Event::Ping(payload)
+            }
+            Received::Pong(payload) => {
+                self.timers.stop(Timer::PongDeadline);
+                Event::Pong(payload)
+            }
+            Received::Close(payload) => match self.receive_close(payload) {
+                Ok(frame) => Event::Close(frame),
+                Err(error) => {
+                    self.fail(&error);
+                    return Err(error);
+                }
+            },
+        }))
+    }
+
+    fn accepts_input(&self) -> bool {
+        self.state != State::Closed
+    }
+
+    fn note_input(&mut self) {
+        if let Some(interval) = self.config.keepalive_interval {
+            if self.state == State::Open && !self.timers.is_armed(Timer::PongDeadline) {
+                self.timers.arm(Timer::Keepalive, interval);
+            }
+        }
+    }
+
+    /// §5.5.1: "If an endpoint receives a Close frame and did not previously
+    /// send a Close frame, the endpoint MUST send a Close frame in response."
+    fn receive_close(&mut self, payload: Bytes) -> Result<CloseFrame, ProtocolError> {
+        let parsed = ClosePayload::parse(&payload)?;
+        let reason_at = payload.len() - parsed.reason.len();
+        let frame = CloseFrame {
+            code: parsed.code_or_no_status(),
+            reason: Utf8Bytes::from_validated(payload.slice(reason_at..)),
+        };
+        if !self.close_sent {
+            let reply = match parsed.code {
+                Some(code) if self.config.echo_close_code => Some(code),
+                Some(_) => Some(CloseCode::NORMAL),
+                None => None,
+            };
+            self.queue_close(reply, "");
+        }
+        self.close_status = Some(frame.clone());
+        self.enter_closed();
+        Ok(frame)
+    }
+
+    /// §7.1.7 _Fail the WebSocket Connection_: send the close code the error
+    /// calls for (unless a close was already sent), stop reading.
+    fn fail(&mut self, error: &ProtocolError) {
+        self.failed = true;
+        if !self.close_sent {
+            let mut reason = ReasonBuf::default();
+            let _ = core::fmt::write(&mut reason, format_args!("{error}"));
+            self.queue_close(Some(error.close_code()), reason.as_str());
+        }
+        self.enter_closed();
+    }
+
+    fn enter_closed(&mut self) {
+        if self.close_status.is_none() {
+            self.close_status = Some(CloseFrame { code: CloseCode::ABNORMAL, reason: Utf8Bytes::default() });
+        }
+        if self.state != State::Closed {
+            self.state = State::Closed;
+            self.inbound.discard();
+            self.owed_pong = None;
+            self.timers.stop(Timer::Keepalive);
+            self.timers.stop(Timer::PongDeadline);
+            // A client waits for the server to close the transport, but not forever.
+            if self.role == Role::Client && !self.transport_done {
+                self.timers.arm(Timer::Close, self.config.close_timeout);
+            } else {
+                self.timers.stop(Timer::Close);
+            }
+        }
+    }
+
+    // ----- timers ------------------------------------------------------
+
+    /// When the connection next needs [`handle_timeout`](Self::handle_timeout),
+    /// on the caller's clock (any monotonic origin, e.g. `start.elapsed()`).
+    /// `Some(Duration::ZERO)` means "now".
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.timers.next_deadline()
+    }
+
+    /// Tells the connection the time: fires the timers that are due.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        while let Some(timer) = self.timers.take_expired(now) {
+            match timer {
+                Timer::Close => {
+                    // No close frame, or no transport close, in time.
+                    self.transport_done = true;
+                    self.enter_closed();
+                }
+                Timer::Keepalive => {
+                    if self.state == State::Open {
+                        self.push_control(OpCode::Ping, b"keepalive");
+                        self.timers.arm(Timer::PongDeadline, self.config.keepalive_timeout);
+                    }
+                }
+                Timer::PongDeadline => {
+                    if !self.close_sent {
+                        self.queue_close(Some(CloseCode::INTERNAL_ERROR), "keepalive ping timeout");
+                    }
+                    self.transport_done = true;
+                    self.enter_closed();
+                }
+            }
+        }
+        // Stamp whatever the expiries armed.
+        let _ = self.timers.take_expired(now);
+    }
+
+    // ----- output ------------------------------------------------------
+
+    /// Sends a text message (copied once, into the output queue).
+    pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
+        self.send_message(MessageKind::Text, Payload::Borrowed(text.as_bytes()))
+    }
+
+    /// Sends a binary message (copied once, into the output queue).
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.send_message(MessageKind::Binary, Payload::Borrowed(data))
+    }
+
+    /// Sends a text message held in shared bytes: a server queues a large
+    /// one by reference, never copying it.
+    pub fn send_text_shared(&mut self, text: Utf8Bytes) -> Result<(), SendError> {
+        self.send_message(MessageKind::Text, Payload::Shared(text.into_bytes()))
+    }
+
+    /// Sends a binary message held in shared bytes: a server queues a large
+    /// one by reference, never copying it.
+    pub fn send_binary_shared(&mut self, data: Bytes) -> Result<(), SendError> {
+        self.send_message(MessageKind::Binary, Payload::Shared(data))
+    }
+
+    /// Sends one piece of a message whose size is not known up front; the
+    /// first call starts the message, the one with `is_last` ends it.
+    /// Control frames may be sent in between (§5.4).
+    pub fn send_fragment(&mut self, kind: MessageKind, data: &[u8], is_last: bool) -> Result<(), SendError> {
+        self.check_can_send_data()?;
+        let opcode = match self.sending {
+            None => data_opcode(kind),
+            Some(k) if k == kind => OpCode::Continuation,
+            Some(_) => return Err(SendError::FragmentKindMismatch),
+        };
+        let mask = self.next_mask()?;
+        self.push_frame(opcode, is_last, mask, Payload::Borrowed(data));
+        self.sending = if is_last { None } else { Some(kind) };
+        Ok(())
+    }
+
+    /// Sends a ping (payload at most 125 bytes).
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.check_control(payload)?;
+        self.push_control(OpCode::Ping, payload);
+        Ok(())
+    }
+
+    /// Sends an unsolicited pong (payload at most 125 bytes), e.g. as a
+    /// unidirectional heartbeat (§5.5.3).
+    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.check_control(payload)?;
+        self.push_control(OpCode::Pong, payload);
+        Ok(())
+    }
+
+    /// Starts the closing handshake with `code` and `reason` (at most 123
+    /// bytes). Data can still be received until the peer's close arrives.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        if !code.is_valid_on_wire() {
+            return Err(SendError::InvalidCloseCode(code.0));
+        }
+        if reason.len() > MAX_REASON_LEN {
+            return Err(SendError::CloseReasonTooLong(reason.len()));
+        }
+        if self.state == State::Closed {
+            return Err(SendError::Closed);
+        }
+        if self.close_sent {
+            return Err(SendError::CloseSent);
+        }
+        self.queue_close(Some(code), reason);
+        self.state = State::Closing;
+        self.timers.stop(Timer::Keepalive);
+        self.timers.arm(Timer::Close, self.config.close_timeout);
+        Ok(())
+    }
+
+    /// The next bytes to write, or `None` when the output is drained.
+    pub fn poll_transmit(&mut self) -> Option<&[u8]> {
+        self.flush_owed_pong();
+        self.outbound.front()
+    }
+
+    /// Fills `out` with the queued output in order, for a vectored write;
+    /// returns how many slices were filled.
+    pub fn transmit_chunks<'a>(&'a mut self, out: &mut [&'a [u8]]) -> usize {
+        self.flush_owed_pong();
+        self.outbound.chunks(out)
+    }
+
+    /// Reports that `n` bytes of the output were written.
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.outbound.advance(n);
+    }
+
+    /// Bytes queued for writing (a pong owed but not yet queued excluded):
+    /// for backpressure.
+    pub fn pending_transmit(&self) -> usize {
+        self.outbound.len()
+    }
+
+    /// Whether the caller should now close the transport: the connection is
+    /// closed, its output drained, and (for a client) the server has closed
+    /// its side or did not in time.
+    pub fn should_close_transport(&self) -> bool {
+        self.state == State::Closed
+            && self.outbound.is_empty()
+            && (self.role == Role::Server || self.transport_done || self.failed)
+    }
+
+    fn flush_owed_pong(&mut self) {
+        if let Some((payload, len)) = self.owed_pong.take() {
+            self.push_control(OpCode::Pong, &payload[..len as usize]);
+        }
+    }
+
+    fn check_can_send_data(&self) -> Result<(), SendError> {
+        match (self.state, self.close_sent) {
+            (State::Closed, _) => Err(SendError::Closed),
+            (_, true) => Err(SendError::CloseSent),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_control(&self, payload: &[u8]) -> Result<(), SendError> {
+        self.check_can_send_data()?;
+        if payload.len() > 125 {
+            return Err(SendError::ControlPayloadTooLong(payload.len()));
+        }
+        if self.role.masks_outgoing() && self.config.random.is_none() {
+            return Err(SendError::NoRandomSource);
+        }
+        Ok(())
+    }
+
+    fn send_message(&mut self, kind: MessageKind, payload: Payload<'_>) -> Result<(), SendError> {
+        self.check_can_send_data()?;
+        if self.sending.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        if self.role.masks_outgoing() && self.config.random.is_none() {
+            return Err(SendError::NoRandomSource);
+        }
+        let opcode = data_opcode(kind);
+        let len = payload.as_slice().len();
+        match self.config.max_send_frame {
+            Some(max) if max > 0 && len > max => {
+                let mut at = 0;
+                while at < len {
+                    let end = len.min(at + max);
+                    let piece = match &payload {
+                        Payload::Borrowed(b) => Payload::Borrowed(&b[at..end]),
+                        Payload::Shared(b) => Payload::Shared(b.slice(at..end)),
+                    };
+                    let op = if at == 0 { opcode } else { OpCode::Continuation };
+                    let mask = self.next_mask()?;
+                    self.push_frame(op, end == len, mask, piece);
+                    at = end;
+                }
+            }
+            _ => {
+                let mask = self.next_mask()?;
+                self.push_frame(opcode, true, mask, payload);
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues our close frame; `None` sends an empty body.
+    fn queue_close(&mut self, code: Option<CloseCode>, reason: &str) {
+        let mut body = [0; 125];
+        let len = match code {
+            Some(code) => {
+                body[..2].copy_from_slice(&code.0.to_be_bytes());
+                body[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+                2 + reason.len()
+            }
+            None => 0,
+        };
+        self.push_control(OpCode::Close, &body[..len]);
+        self.close_sent = true;
+    }
+
+    fn push_control(&mut self, opcode: OpCode, payload: &[u8]) {
+        // A client without a random source cannot send; the public entry
+        // points reject that case, and owed frames are dropped with it.
+        if let Ok(mask) = self.next_mask() {
+            self.push_frame(opcode, true, mask, Payload::Borrowed(payload));
+        }
+    }
+
+    fn push_frame(&mut self, opcode: OpCode, fin: bool, mask: Option<[u8; 4]>, payload: Payload<'_>) {
+        let header = FrameHeader {
+            fin,
+            rsv: Rsv::NONE,
+            opcode,
+            mask,
+            payload_len: payload.as_slice().len() as u64,
+        };
+        self.outbound.push_frame(header, payload);
+    }
+
+    /// A fresh masking key for a client frame (§5.3), `None` for a server.
+    fn next_mask(&self) -> Result<Option<[u8; 4]>, SendError> {
+        if !self.role.masks_outgoing() {
+            return Ok(None);
+        }
+        let random = self.config.random.ok_or(SendError::NoRandomSource)?;
+        let mut key = [0; 4];
+        random(&mut key);
+        Ok(Some(key))
+    }
+}
+
+fn data_opcode(kind: MessageKind) -> OpCode {
+    match kind {
+        MessageKind::Text => OpCode::Text,
+        MessageKind::Binary => OpCode::Binary,
+    }
+}
+
+/// A close reason built from an error message, cut to fit a close frame on
+/// a character boundary.
+struct ReasonBuf {
+    bytes: [u8; MAX_REASON_LEN],
+    len: usize,
+}
+
+impl Default for ReasonBuf {
+    fn default() -> Self {
+        ReasonBuf { bytes: [0; MAX_REASON_LEN], len: 0 }
+    }
+}
+
+impl ReasonBuf {
+    fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl core::fmt::Write for ReasonBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for c in s.chars() {
+            let mut utf8 = [0; 4];
+            let encoded = c.encode_utf8(&mut utf8).as_bytes();
+            if self.len + encoded.len() > MAX_REASON_LEN {
+                return Err(core::fmt::Error);
+            }
+            self.bytes[self.len..self.len + encoded.len()].copy_from_slice(encoded);
+            self.len += encoded.len();
+        }
+        Ok(())
+    }
+}

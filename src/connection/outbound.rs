@@ -1,0 +1,123 @@
+//! The output queue: frames encoded once, handed to the caller as slices.
+//!
+//! Headers and small or masked payloads are written into one staging buffer;
+//! a large unmasked payload already held in [`Bytes`] is queued by reference
+//! after the staging bytes before it, so it goes out with a vectored write
+//! and is never copied. In steady state nothing here allocates: the staging
+//! buffer is reclaimed once the caller has written it.
+
+use alloc::collections::VecDeque;
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::frame::{FrameHeader, MAX_HEADER_LEN};
+use crate::mask::apply_mask;
+
+/// Payloads at least this long are queued by reference rather than copied.
+const SHARE_AT_LEAST: usize = 4096;
+
+/// A payload to send: borrowed (copied once into the queue) or shared.
+pub(crate) enum Payload<'a> {
+    Borrowed(&'a [u8]),
+    Shared(Bytes),
+}
+
+impl Payload<'_> {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Payload::Borrowed(b) => b,
+            Payload::Shared(b) => b,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Outbound {
+    /// Segments ready to go, in order.
+    queue: VecDeque<Bytes>,
+    /// Bytes written after the last queued segment.
+    staging: BytesMut,
+    /// Total bytes in `queue` and `staging`.
+    len: usize,
+}
+
+impl Outbound {
+    /// Appends one frame. `header.payload_len` must match `payload`.
+    pub(crate) fn push_frame(&mut self, header: FrameHeader, payload: Payload<'_>) {
+        let body = payload.as_slice();
+        debug_assert_eq!(header.payload_len, body.len() as u64);
+        self.len += header.encoded_len() + body.len();
+        let mut head = [0; MAX_HEADER_LEN];
+        let head_len = header.encode(&mut head).unwrap_or_default();
+        self.staging.extend_from_slice(&head[..head_len]);
+        match (payload, header.mask) {
+            (Payload::Shared(bytes), None) if bytes.len() >= SHARE_AT_LEAST => {
+                self.seal_staging();
+                self.queue.push_back(bytes);
+            }
+            (payload, mask) => {
+                let start = self.staging.len();
+                self.staging.extend_from_slice(payload.as_slice());
+                if let Some(key) = mask {
+                    apply_mask(&mut self.staging[start..], key);
+                }
+            }
+        }
+    }
+
+    fn seal_staging(&mut self) {
+        if !self.staging.is_empty() {
+            self.queue.push_back(self.staging.split().freeze());
+        }
+    }
+
+    /// Total bytes waiting to be written.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The next bytes to write.
+    pub(crate) fn front(&mut self) -> Option<&[u8]> {
+        if self.queue.is_empty() {
+            self.seal_staging();
+        }
+        self.queue.front().map(|b| &b[..])
+    }
+
+    /// Fills `out` with the queued segments in order; returns how many.
+    pub(crate) fn chunks<'a>(&'a mut self, out: &mut [&'a [u8]]) -> usize {
+        self.seal_staging();
+        let mut n = 0;
+        for (slot, seg) in out.iter_mut().zip(self.queue.iter()) {
+            *slot = seg;
+            n += 1;
+        }
+        n
+    }
+
+    /// Marks `n` bytes as written.
+    pub(crate) fn advance(&mut self, mut n: usize) {
+        n = n.min(self.len);
+        self.len -= n;
+        while n > 0 {
+            let Some(front) = self.queue.front_mut() else {
+                self.staging.advance(n);
+                break;
+            };
+            let step = n.min(front.len());
+            front.advance(step);
+            n -= step;
+            if front.is_empty() {
+                self.queue.pop_front();
+            }
+        }
+        if self.len == 0 {
+            // Drop the last references so the staging buffer can be reused.
+            self.queue.clear();
+            self.staging.clear();
+        }
+    }
+}

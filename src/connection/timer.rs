@@ -1,0 +1,95 @@
+//! Sans-IO timers: the caller passes the time in; the connection says when
+//! it next needs attention.
+//!
+//! A timer is armed *relative* to a moment the connection does not know
+//! (it never reads a clock), so arming marks it `Pending`; the next
+//! [`Connection::handle_timeout`](super::Connection::handle_timeout) stamps
+//! it with `now + delay`. While a timer is pending,
+//! [`Connection::poll_timeout`](super::Connection::poll_timeout) reports a
+//! deadline of zero: "call `handle_timeout` now".
+
+use core::time::Duration;
+
+/// The connection's timers, indexed by what they guard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Timer {
+    /// The peer's close frame (after ours), or, for a client after the
+    /// closing handshake, the server's closing of the transport (§7.1.1).
+    Close = 0,
+    /// Time without input after which a keepalive ping is sent.
+    Keepalive = 1,
+    /// The pong owed for the keepalive ping.
+    PongDeadline = 2,
+}
+
+const COUNT: usize = 3;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Slot {
+    #[default]
+    Off,
+    Pending(Duration),
+    At(Duration),
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Timers {
+    slots: [Slot; COUNT],
+}
+
+impl Timers {
+    /// Arms `timer` to fire `delay` after the next reading of the clock.
+    pub(crate) fn arm(&mut self, timer: Timer, delay: Duration) {
+        self.slots[timer as usize] = Slot::Pending(delay);
+    }
+
+    pub(crate) fn stop(&mut self, timer: Timer) {
+        self.slots[timer as usize] = Slot::Off;
+    }
+
+    pub(crate) fn is_armed(&self, timer: Timer) -> bool {
+        self.slots[timer as usize] != Slot::Off
+    }
+
+    /// The earliest deadline; zero while a timer waits to be stamped.
+    pub(crate) fn next_deadline(&self) -> Option<Duration> {
+        self.slots
+            .iter()
+            .filter_map(|slot| match slot {
+                Slot::Off => None,
+                Slot::Pending(_) => Some(Duration::ZERO),
+                Slot::At(at) => Some(*at),
+            })
+            .min()
+    }
+
+    /// Stamps pending timers with `now` and takes one that has expired.
+    pub(crate) fn take_expired(&mut self, now: Duration) -> Option<Timer> {
+        for slot in &mut self.slots {
+            if let Slot::Pending(delay) = *slot {
+                *slot = Slot::At(now.saturating_add(delay));
+            }
+        }
+        let index = self.slots.iter().position(|slot| matches!(slot, Slot::At(at) if *at <= now))?;
+        self.slots[index] = Slot::Off;
+        Some([Timer::Close, Timer::Keepalive, Timer::PongDeadline][index])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_timers_are_stamped_at_the_next_reading() {
+        let mut timers = Timers::default();
+        assert_eq!(timers.next_deadline(), None);
+        timers.arm(Timer::Close, Duration::from_secs(5));
+        assert_eq!(timers.next_deadline(), Some(Duration::ZERO));
+        assert_eq!(timers.take_expired(Duration::from_secs(100)), None);
+        assert_eq!(timers.next_deadline(), Some(Duration::from_secs(105)));
+        assert_eq!(timers.take_expired(Duration::from_secs(104)), None);
+        assert_eq!(timers.take_expired(Duration::from_secs(105)), Some(Timer::Close));
+        assert_eq!(timers.next_deadline(), None);
+    }
+}
