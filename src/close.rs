@@ -108,7 +108,10 @@ impl<'a> ClosePayload<'a> {
     pub fn parse(payload: &'a [u8]) -> Result<Self, crate::ProtocolError> {
         use crate::ProtocolError;
         match payload {
-            [] => Ok(ClosePayload { code: None, reason: "" }),
+            [] => Ok(ClosePayload {
+                code: None,
+                reason: "",
+            }),
             [_] => Err(ProtocolError::ClosePayloadTooShort),
             [hi, lo, reason @ ..] => {
                 let code = CloseCode(u16::from_be_bytes([*hi, *lo]));
@@ -117,7 +120,10 @@ impl<'a> ClosePayload<'a> {
                 }
                 let reason = simdutf8::basic::from_utf8(reason)
                     .map_err(|_| ProtocolError::InvalidCloseReason)?;
-                Ok(ClosePayload { code: Some(code), reason })
+                Ok(ClosePayload {
+                    code: Some(code),
+                    reason,
+                })
             }
         }
     }
@@ -143,12 +149,24 @@ mod tests {
 
     #[test]
     fn parse_close_payloads() {
-        assert_eq!(ClosePayload::parse(&[]).unwrap().code_or_no_status(), CloseCode::NO_STATUS);
-        assert_eq!(ClosePayload::parse(&[3]), Err(ProtocolError::ClosePayloadTooShort));
+        assert_eq!(
+            ClosePayload::parse(&[]).unwrap().code_or_no_status(),
+            CloseCode::NO_STATUS
+        );
+        assert_eq!(
+            ClosePayload::parse(&[3]),
+            Err(ProtocolError::ClosePayloadTooShort)
+        );
         let p = ClosePayload::parse(&[0x03, 0xe8, b'o', b'k']).unwrap();
         assert_eq!(p.code, Some(CloseCode::NORMAL));
         assert_eq!(p.reason, "ok");
-        assert_eq!(ClosePayload::parse(&[0x03, 0xed]), Err(ProtocolError::InvalidCloseCode(1005)));
-        assert_eq!(ClosePayload::parse(&[0x03, 0xe8, 0xff]), Err(ProtocolError::InvalidCloseReason));
+        assert_eq!(
+            ClosePayload::parse(&[0x03, 0xed]),
+            Err(ProtocolError::InvalidCloseCode(1005))
+        );
+        assert_eq!(
+            ClosePayload::parse(&[0x03, 0xe8, 0xff]),
+            Err(ProtocolError::InvalidCloseReason)
+        );
     }
 }

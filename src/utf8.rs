@@ -23,7 +23,10 @@ pub struct Utf8Error;
 impl Utf8Validator {
     /// A validator at the start of a message.
     pub const fn new() -> Utf8Validator {
-        Utf8Validator { pending: [0; 4], pending_len: 0 }
+        Utf8Validator {
+            pending: [0; 4],
+            pending_len: 0,
+        }
     }
 
     /// Validates the next piece of the message.

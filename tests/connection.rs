@@ -8,7 +8,10 @@ use bytes::Bytes;
 use core::time::Duration;
 use endpoints::*;
 use wsproto::frame::OpCode;
-use wsproto::{CloseCode, CloseFrame, Config, Connection, Event, MessageKind, ProtocolError, Role, SendError, State};
+use wsproto::{
+    CloseCode, CloseFrame, Config, Connection, Event, MessageKind, ProtocolError, Role, SendError,
+    State,
+};
 
 fn server() -> Connection {
     Connection::new(Role::Server, Config::default())
@@ -20,7 +23,10 @@ fn text(s: &str) -> Event {
 
 /// Feeds `wire` to a fresh server and returns its events, its error and the
 /// close code it sent.
-fn server_receives(config: Config, wire: &[u8]) -> (Vec<Event>, Option<ProtocolError>, Option<u16>) {
+fn server_receives(
+    config: Config,
+    wire: &[u8],
+) -> (Vec<Event>, Option<ProtocolError>, Option<u16>) {
     let mut server = Connection::new(Role::Server, config);
     server.handle_input(wire);
     let (events, error) = events(&mut server);
@@ -32,10 +38,18 @@ fn text_and_binary_round_trip_both_ways() {
     let (mut client, mut server) = pair(Config::default());
     client.send_text("hello").unwrap();
     client.send_binary(&[0, 1, 2]).unwrap();
-    assert_eq!(pump(&mut client, &mut server), vec![text("hello"), Event::Binary(Bytes::from_static(&[0, 1, 2]))]);
+    assert_eq!(
+        pump(&mut client, &mut server),
+        vec![text("hello"), Event::Binary(Bytes::from_static(&[0, 1, 2]))]
+    );
     server.send_text_shared("back".into()).unwrap();
-    server.send_binary_shared(Bytes::from(vec![7; 100_000])).unwrap();
-    assert_eq!(pump(&mut server, &mut client), vec![text("back"), Event::Binary(Bytes::from(vec![7; 100_000]))]);
+    server
+        .send_binary_shared(Bytes::from(vec![7; 100_000]))
+        .unwrap();
+    assert_eq!(
+        pump(&mut server, &mut client),
+        vec![text("back"), Event::Binary(Bytes::from(vec![7; 100_000]))]
+    );
 }
 
 #[test]
@@ -62,19 +76,29 @@ fn fragmented_message_with_control_frames_between_fragments() {
     assert_eq!(error, None);
     assert_eq!(
         events,
-        vec![Event::Ping(Bytes::from_static(b"p")), Event::Pong(Bytes::from_static(b"q")), text("Hello")]
+        vec![
+            Event::Ping(Bytes::from_static(b"p")),
+            Event::Pong(Bytes::from_static(b"q")),
+            text("Hello")
+        ]
     );
 }
 
 #[test]
 fn automatic_fragmentation_splits_and_reassembles() {
-    let config = Config { max_send_frame: Some(10), ..Config::default() };
+    let config = Config {
+        max_send_frame: Some(10),
+        ..Config::default()
+    };
     let (mut client, mut server) = pair(config);
     let message = "x".repeat(35);
     client.send_text(&message).unwrap();
     let wire = drain_output(&mut client);
     let frames = frames_sent_by(Role::Client, wire.clone());
-    let shape: Vec<_> = frames.iter().map(|(h, p)| (h.opcode, h.fin, p.len())).collect();
+    let shape: Vec<_> = frames
+        .iter()
+        .map(|(h, p)| (h.opcode, h.fin, p.len()))
+        .collect();
     assert_eq!(
         shape,
         vec![
@@ -91,14 +115,24 @@ fn automatic_fragmentation_splits_and_reassembles() {
 #[test]
 fn send_fragment_streams_a_message_and_rejects_interleaving() {
     let (mut client, mut server) = pair(Config::default());
-    client.send_fragment(MessageKind::Binary, b"ab", false).unwrap();
+    client
+        .send_fragment(MessageKind::Binary, b"ab", false)
+        .unwrap();
     assert_eq!(client.send_text("x"), Err(SendError::MessageInProgress));
-    assert_eq!(client.send_fragment(MessageKind::Text, b"x", true), Err(SendError::FragmentKindMismatch));
+    assert_eq!(
+        client.send_fragment(MessageKind::Text, b"x", true),
+        Err(SendError::FragmentKindMismatch)
+    );
     client.send_ping(b"between").unwrap();
-    client.send_fragment(MessageKind::Binary, b"cd", true).unwrap();
+    client
+        .send_fragment(MessageKind::Binary, b"cd", true)
+        .unwrap();
     assert_eq!(
         pump(&mut client, &mut server),
-        vec![Event::Ping(Bytes::from_static(b"between")), Event::Binary(Bytes::from_static(b"abcd"))]
+        vec![
+            Event::Ping(Bytes::from_static(b"between")),
+            Event::Binary(Bytes::from_static(b"abcd"))
+        ]
     );
 }
 
@@ -106,14 +140,20 @@ fn send_fragment_streams_a_message_and_rejects_interleaving() {
 fn pings_are_answered_with_the_same_payload() {
     let mut server = server();
     server.handle_input(&client_frame(true, 0x9, b"are you there"));
-    assert_eq!(events(&mut server).0, vec![Event::Ping(Bytes::from_static(b"are you there"))]);
+    assert_eq!(
+        events(&mut server).0,
+        vec![Event::Ping(Bytes::from_static(b"are you there"))]
+    );
     let frames = frames_sent_by(Role::Server, drain_output(&mut server));
     assert_eq!(frames.len(), 1);
-    assert_eq!((frames[0].0.opcode, frames[0].1.as_slice()), (OpCode::Pong, &b"are you there"[..]));
+    assert_eq!(
+        (frames[0].0.opcode, frames[0].1.as_slice()),
+        (OpCode::Pong, &b"are you there"[..])
+    );
 }
 
 #[test]
-fn only_the_latest_of_several_pings_is_answered() {
+fn every_ping_is_answered_while_the_output_is_short() {
     let mut server = server();
     for payload in [&b"1"[..], b"2", b"3"] {
         server.handle_input(&client_frame(true, 0x9, payload));
@@ -121,12 +161,46 @@ fn only_the_latest_of_several_pings_is_answered() {
     assert_eq!(events(&mut server).0.len(), 3);
     let frames = frames_sent_by(Role::Server, drain_output(&mut server));
     let pongs: Vec<_> = frames.iter().map(|(h, p)| (h.opcode, p.clone())).collect();
-    assert_eq!(pongs, vec![(OpCode::Pong, b"3".to_vec())]);
+    let expected: Vec<_> = [b"1", b"2", b"3"]
+        .iter()
+        .map(|p| (OpCode::Pong, p.to_vec()))
+        .collect();
+    assert_eq!(pongs, expected);
+}
+
+#[test]
+fn a_ping_flood_behind_undrained_output_is_answered_once() {
+    let mut server = server();
+    server.send_binary(&vec![0; 20_000]).unwrap();
+    let before = server.pending_transmit();
+    for i in 0..1000u32 {
+        server.handle_input(&client_frame(true, 0x9, &i.to_be_bytes()));
+    }
+    assert_eq!(events(&mut server).0.len(), 1000);
+    assert_eq!(
+        server.pending_transmit(),
+        before,
+        "no pong queued while output is long"
+    );
+    let frames = frames_sent_by(Role::Server, drain_output(&mut server));
+    let pongs: Vec<_> = frames
+        .iter()
+        .filter(|(h, _)| h.opcode == OpCode::Pong)
+        .map(|(_, p)| p.clone())
+        .collect();
+    assert_eq!(
+        pongs,
+        vec![999u32.to_be_bytes().to_vec()],
+        "only the latest"
+    );
 }
 
 #[test]
 fn auto_pong_can_be_turned_off() {
-    let config = Config { auto_pong: false, ..Config::default() };
+    let config = Config {
+        auto_pong: false,
+        ..Config::default()
+    };
     let (events, _, _) = server_receives(config.clone(), &client_frame(true, 0x9, b"x"));
     assert_eq!(events.len(), 1);
     let mut server = Connection::new(Role::Server, config);
@@ -141,21 +215,42 @@ fn client_initiated_close_handshake() {
     client.close(CloseCode::NORMAL, "bye").unwrap();
     assert_eq!(client.state(), State::Closing);
     assert_eq!(client.send_text("late"), Err(SendError::CloseSent));
-    assert_eq!(client.close(CloseCode::NORMAL, ""), Err(SendError::CloseSent));
+    assert_eq!(
+        client.close(CloseCode::NORMAL, ""),
+        Err(SendError::CloseSent)
+    );
 
-    let close = CloseFrame { code: CloseCode::NORMAL, reason: "bye".into() };
-    assert_eq!(pump(&mut client, &mut server), vec![Event::Close(close.clone())]);
+    let close = CloseFrame {
+        code: CloseCode::NORMAL,
+        reason: "bye".into(),
+    };
+    assert_eq!(
+        pump(&mut client, &mut server),
+        vec![Event::Close(close.clone())]
+    );
     assert_eq!(server.state(), State::Closed);
     assert_eq!(server.close_status(), Some(&close));
-    assert!(!server.should_close_transport(), "the echo is not written yet");
+    assert!(
+        !server.should_close_transport(),
+        "the echo is not written yet"
+    );
 
     // The server echoes the code, then closes the transport first (§7.1.1).
-    let echo = CloseFrame { code: CloseCode::NORMAL, reason: "".into() };
-    assert_eq!(pump(&mut server, &mut client), vec![Event::Close(echo.clone())]);
+    let echo = CloseFrame {
+        code: CloseCode::NORMAL,
+        reason: "".into(),
+    };
+    assert_eq!(
+        pump(&mut server, &mut client),
+        vec![Event::Close(echo.clone())]
+    );
     assert!(server.should_close_transport());
     assert_eq!(client.state(), State::Closed);
     assert_eq!(client.close_status(), Some(&echo));
-    assert!(!client.should_close_transport(), "a client waits for the server's EOF");
+    assert!(
+        !client.should_close_transport(),
+        "a client waits for the server's EOF"
+    );
     client.handle_eof();
     assert!(client.should_close_transport());
 }
@@ -164,7 +259,10 @@ fn client_initiated_close_handshake() {
 fn server_initiated_close_and_client_close_timeout() {
     let (mut client, mut server) = pair(Config::default());
     server.close(CloseCode::GOING_AWAY, "").unwrap();
-    let close = CloseFrame { code: CloseCode::GOING_AWAY, reason: "".into() };
+    let close = CloseFrame {
+        code: CloseCode::GOING_AWAY,
+        reason: "".into(),
+    };
     assert_eq!(pump(&mut server, &mut client), vec![Event::Close(close)]);
     assert_eq!(pump(&mut client, &mut server).len(), 1);
     assert!(server.should_close_transport());
@@ -182,7 +280,13 @@ fn close_without_status_is_reported_as_1005_and_answered_empty() {
     let mut server = server();
     server.handle_input(&client_frame(true, 0x8, b""));
     let (events, _) = events(&mut server);
-    assert_eq!(events, vec![Event::Close(CloseFrame { code: CloseCode::NO_STATUS, reason: "".into() })]);
+    assert_eq!(
+        events,
+        vec![Event::Close(CloseFrame {
+            code: CloseCode::NO_STATUS,
+            reason: "".into()
+        })]
+    );
     let frames = frames_sent_by(Role::Server, drain_output(&mut server));
     assert_eq!((frames[0].0.opcode, frames[0].1.len()), (OpCode::Close, 0));
 }
@@ -228,7 +332,11 @@ fn invalid_close_frames_fail_with_the_right_code() {
         (&[0x03, 0xe7], ProtocolError::InvalidCloseCode(999), 1002),
         (&[0x07, 0xd0], ProtocolError::InvalidCloseCode(2000), 1002),
         (&[0x13, 0x88], ProtocolError::InvalidCloseCode(5000), 1002),
-        (&[0x03, 0xe8, 0xce, 0xba, 0xff], ProtocolError::InvalidCloseReason, 1007),
+        (
+            &[0x03, 0xe8, 0xce, 0xba, 0xff],
+            ProtocolError::InvalidCloseReason,
+            1007,
+        ),
     ];
     for (payload, error, code) in cases {
         let (_, got, sent) = server_receives(Config::default(), &client_frame(true, 0x8, payload));
@@ -236,7 +344,10 @@ fn invalid_close_frames_fail_with_the_right_code() {
         assert_eq!(sent, Some(*code), "{payload:x?}");
     }
     for code in [1000u16, 1003, 1007, 1014, 3000, 4999] {
-        let (events, error, sent) = server_receives(Config::default(), &client_frame(true, 0x8, &code.to_be_bytes()));
+        let (events, error, sent) = server_receives(
+            Config::default(),
+            &client_frame(true, 0x8, &code.to_be_bytes()),
+        );
         assert_eq!((events.len(), error), (1, None), "{code}");
         assert_eq!(sent, Some(code), "echoed");
     }
@@ -262,14 +373,50 @@ fn protocol_violations_fail_once_then_stay_closed() {
 #[test]
 fn frame_rules_map_to_close_codes() {
     let cases: Vec<(Vec<u8>, ProtocolError, u16)> = vec![
-        (raw_frame(true, 0, 0x1, None, b"x"), ProtocolError::UnmaskedFrame, 1002),
-        (client_frame(true, 0xB, b""), ProtocolError::ReservedOpcode(0xB), 1002),
-        (raw_frame(true, 0b100, 0x1, Some([1, 2, 3, 4]), b"x"), ProtocolError::ReservedBits(0b100), 1002),
-        (client_frame(false, 0x9, b""), ProtocolError::FragmentedControlFrame, 1002),
-        (client_frame(true, 0x9, &[0; 126]), ProtocolError::ControlFrameTooLong(126), 1002),
-        (client_frame(true, 0x0, b"x"), ProtocolError::UnexpectedContinuation, 1002),
-        ([client_frame(false, 0x1, b"a"), client_frame(true, 0x2, b"b")].concat(), ProtocolError::ExpectedContinuation, 1002),
-        (client_frame(true, 0x1, b"\xff"), ProtocolError::InvalidUtf8, 1007),
+        (
+            raw_frame(true, 0, 0x1, None, b"x"),
+            ProtocolError::UnmaskedFrame,
+            1002,
+        ),
+        (
+            client_frame(true, 0xB, b""),
+            ProtocolError::ReservedOpcode(0xB),
+            1002,
+        ),
+        (
+            raw_frame(true, 0b100, 0x1, Some([1, 2, 3, 4]), b"x"),
+            ProtocolError::ReservedBits(0b100),
+            1002,
+        ),
+        (
+            client_frame(false, 0x9, b""),
+            ProtocolError::FragmentedControlFrame,
+            1002,
+        ),
+        (
+            client_frame(true, 0x9, &[0; 126]),
+            ProtocolError::ControlFrameTooLong(126),
+            1002,
+        ),
+        (
+            client_frame(true, 0x0, b"x"),
+            ProtocolError::UnexpectedContinuation,
+            1002,
+        ),
+        (
+            [
+                client_frame(false, 0x1, b"a"),
+                client_frame(true, 0x2, b"b"),
+            ]
+            .concat(),
+            ProtocolError::ExpectedContinuation,
+            1002,
+        ),
+        (
+            client_frame(true, 0x1, b"\xff"),
+            ProtocolError::InvalidUtf8,
+            1007,
+        ),
     ];
     for (wire, error, code) in cases {
         let (_, got, sent) = server_receives(Config::default(), &wire);
@@ -288,23 +435,51 @@ fn a_client_rejects_masked_frames() {
 
 #[test]
 fn limits_fail_with_1009_before_the_memory_is_spent() {
-    let config = Config { max_message_size: 10, max_fragments: 3, ..Config::default() };
+    let config = Config {
+        max_message_size: 10,
+        max_fragments: 3,
+        ..Config::default()
+    };
     // A single frame over the message limit fails from its header alone.
     let header_only = &client_frame(true, 0x2, &[0; 11])[..8];
     let (_, error, code) = server_receives(config.clone(), header_only);
-    assert_eq!((error, code), (Some(ProtocolError::MessageTooLarge { max: 10 }), Some(1009)));
+    assert_eq!(
+        (error, code),
+        (Some(ProtocolError::MessageTooLarge { max: 10 }), Some(1009))
+    );
     // Fragments adding up past the limit.
-    let wire = [client_frame(false, 0x2, &[0; 6]), client_frame(true, 0x0, &[0; 6])].concat();
+    let wire = [
+        client_frame(false, 0x2, &[0; 6]),
+        client_frame(true, 0x0, &[0; 6]),
+    ]
+    .concat();
     let (_, error, code) = server_receives(config.clone(), &wire);
-    assert_eq!((error, code), (Some(ProtocolError::MessageTooLarge { max: 10 }), Some(1009)));
+    assert_eq!(
+        (error, code),
+        (Some(ProtocolError::MessageTooLarge { max: 10 }), Some(1009))
+    );
     // Too many fragments.
-    let wire: Vec<u8> = (0..4).flat_map(|i| client_frame(i == 3, if i == 0 { 2 } else { 0 }, b"")).collect();
+    let wire: Vec<u8> = (0..4)
+        .flat_map(|i| client_frame(i == 3, if i == 0 { 2 } else { 0 }, b""))
+        .collect();
     let (_, error, code) = server_receives(config.clone(), &wire);
-    assert_eq!((error, code), (Some(ProtocolError::TooManyFragments { max: 3 }), Some(1009)));
+    assert_eq!(
+        (error, code),
+        (Some(ProtocolError::TooManyFragments { max: 3 }), Some(1009))
+    );
     // The frame limit.
-    let config = Config { max_frame_payload: 4, ..Config::default() };
+    let config = Config {
+        max_frame_payload: 4,
+        ..Config::default()
+    };
     let (_, error, code) = server_receives(config, &client_frame(true, 0x2, &[0; 5])[..4]);
-    assert_eq!((error, code), (Some(ProtocolError::FrameTooLarge { len: 5, max: 4 }), Some(1009)));
+    assert_eq!(
+        (error, code),
+        (
+            Some(ProtocolError::FrameTooLarge { len: 5, max: 4 }),
+            Some(1009)
+        )
+    );
 }
 
 #[test]
@@ -315,19 +490,33 @@ fn invalid_utf8_fails_fast_before_the_message_ends() {
     assert_eq!(server.poll_event(), Err(ProtocolError::InvalidUtf8));
     assert_eq!(sent_close_code(&mut server), Some(1007));
     // A code point split across fragments is fine.
-    let wire = [client_frame(false, 0x1, b"\xce"), client_frame(true, 0x0, b"\xba")].concat();
+    let wire = [
+        client_frame(false, 0x1, b"\xce"),
+        client_frame(true, 0x0, b"\xba"),
+    ]
+    .concat();
     assert_eq!(server_receives(Config::default(), &wire).0, vec![text("κ")]);
     // A message ending inside a code point is not.
     let (_, error, code) = server_receives(Config::default(), &client_frame(true, 0x1, b"\xce"));
-    assert_eq!((error, code), (Some(ProtocolError::InvalidUtf8), Some(1007)));
+    assert_eq!(
+        (error, code),
+        (Some(ProtocolError::InvalidUtf8), Some(1007))
+    );
 }
 
 #[test]
 fn fragment_delivery_streams_payload_as_it_arrives() {
-    let config = Config { deliver_fragments: true, ..Config::default() };
+    let config = Config {
+        deliver_fragments: true,
+        ..Config::default()
+    };
     let mut server = Connection::new(Role::Server, config);
     let payload: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
-    let wire = [client_frame(false, 0x2, &payload), client_frame(true, 0x0, b"end")].concat();
+    let wire = [
+        client_frame(false, 0x2, &payload),
+        client_frame(true, 0x0, b"end"),
+    ]
+    .concat();
     let mut got = Vec::new();
     let mut last_seen = false;
     for chunk in wire.chunks(100) {
@@ -335,7 +524,14 @@ fn fragment_delivery_streams_payload_as_it_arrives() {
         let (events, error) = events(&mut server);
         assert_eq!(error, None);
         for event in events {
-            let Event::Fragment { kind, data, is_last } = event else { panic!("{event:?}") };
+            let Event::Fragment {
+                kind,
+                data,
+                is_last,
+            } = event
+            else {
+                panic!("{event:?}")
+            };
             assert_eq!(kind, MessageKind::Binary);
             assert!(!last_seen);
             got.extend_from_slice(&data);
@@ -372,12 +568,27 @@ fn keepalive_pings_after_silence_and_gives_up_without_a_pong() {
 #[test]
 fn send_errors_are_typed_and_queue_nothing() {
     let mut server = server();
-    assert_eq!(server.send_ping(&[0; 126]), Err(SendError::ControlPayloadTooLong(126)));
-    assert_eq!(server.close(CloseCode::NO_STATUS, ""), Err(SendError::InvalidCloseCode(1005)));
-    assert_eq!(server.close(CloseCode(2999), ""), Err(SendError::InvalidCloseCode(2999)));
-    assert_eq!(server.close(CloseCode::NORMAL, &"x".repeat(124)), Err(SendError::CloseReasonTooLong(124)));
+    assert_eq!(
+        server.send_ping(&[0; 126]),
+        Err(SendError::ControlPayloadTooLong(126))
+    );
+    assert_eq!(
+        server.close(CloseCode::NO_STATUS, ""),
+        Err(SendError::InvalidCloseCode(1005))
+    );
+    assert_eq!(
+        server.close(CloseCode(2999), ""),
+        Err(SendError::InvalidCloseCode(2999))
+    );
+    assert_eq!(
+        server.close(CloseCode::NORMAL, &"x".repeat(124)),
+        Err(SendError::CloseReasonTooLong(124))
+    );
     assert_eq!(server.pending_transmit(), 0);
-    let no_random = Config { random: None, ..Config::default() };
+    let no_random = Config {
+        random: None,
+        ..Config::default()
+    };
     let mut client = Connection::new(Role::Client, no_random);
     assert_eq!(client.send_text("x"), Err(SendError::NoRandomSource));
 }
@@ -415,7 +626,8 @@ mod properties {
             ".{0,40}".prop_map(Action::Text),
             proptest::collection::vec(any::<u8>(), 0..300).prop_map(Action::Binary),
             proptest::collection::vec(any::<u8>(), 0..=125).prop_map(Action::Ping),
-            (proptest::collection::vec(any::<u8>(), 0..300), 1usize..50).prop_map(|(d, n)| Action::Fragmented(d, n)),
+            (proptest::collection::vec(any::<u8>(), 0..300), 1usize..50)
+                .prop_map(|(d, n)| Action::Fragmented(d, n)),
         ]
     }
 
@@ -429,10 +641,14 @@ mod properties {
                 Action::Fragmented(d, n) => {
                     let pieces: Vec<_> = d.chunks(*n).collect();
                     for (i, piece) in pieces.iter().enumerate() {
-                        client.send_fragment(MessageKind::Binary, piece, i + 1 == pieces.len()).unwrap();
+                        client
+                            .send_fragment(MessageKind::Binary, piece, i + 1 == pieces.len())
+                            .unwrap();
                     }
                     if pieces.is_empty() {
-                        client.send_fragment(MessageKind::Binary, b"", true).unwrap();
+                        client
+                            .send_fragment(MessageKind::Binary, b"", true)
+                            .unwrap();
                     }
                 }
             }

@@ -127,7 +127,10 @@ impl Inbound {
                 if self.deliver_fragments && !header.opcode.is_control() {
                     self.rx.advance(header_len);
                     self.start_frame(&header)?;
-                    self.partial = Some(PartialFrame { header, received: 0 });
+                    self.partial = Some(PartialFrame {
+                        header,
+                        received: 0,
+                    });
                     continue;
                 }
                 self.rx.reserve(total - self.rx.len());
@@ -162,13 +165,17 @@ impl Inbound {
         let so_far = match (&self.message, header.opcode) {
             // §5.4: "fragments of one message MUST NOT be interleaved
             // between the fragments of another message"
-            (Some(_), OpCode::Text | OpCode::Binary) => return Err(ProtocolError::ExpectedContinuation),
+            (Some(_), OpCode::Text | OpCode::Binary) => {
+                return Err(ProtocolError::ExpectedContinuation)
+            }
             (None, OpCode::Continuation) => return Err(ProtocolError::UnexpectedContinuation),
             (Some(m), _) => m.len,
             (None, _) => 0,
         };
         if so_far.saturating_add(header.payload_len) > self.max_message_size {
-            return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
+            return Err(ProtocolError::MessageTooLarge {
+                max: self.max_message_size,
+            });
         }
         Ok(())
     }
@@ -179,12 +186,23 @@ impl Inbound {
             Some(message) => {
                 message.frames += 1;
                 if message.frames > self.max_fragments {
-                    return Err(ProtocolError::TooManyFragments { max: self.max_fragments });
+                    return Err(ProtocolError::TooManyFragments {
+                        max: self.max_fragments,
+                    });
                 }
             }
             None => {
-                let kind = if header.opcode == OpCode::Text { MessageKind::Text } else { MessageKind::Binary };
-                self.message = Some(Message { kind, frames: 1, len: 0, utf8: Utf8Validator::new() });
+                let kind = if header.opcode == OpCode::Text {
+                    MessageKind::Text
+                } else {
+                    MessageKind::Binary
+                };
+                self.message = Some(Message {
+                    kind,
+                    frames: 1,
+                    len: 0,
+                    utf8: Utf8Validator::new(),
+                });
             }
         }
         Ok(())
@@ -198,11 +216,17 @@ impl Inbound {
         };
         message.len += piece.len() as u64;
         if message.len > self.max_message_size {
-            return Err(ProtocolError::MessageTooLarge { max: self.max_message_size });
+            return Err(ProtocolError::MessageTooLarge {
+                max: self.max_message_size,
+            });
         }
         let kind = message.kind;
         if kind == MessageKind::Text {
-            let checked = if is_last { message.utf8.finish(&piece) } else { message.utf8.feed(&piece) };
+            let checked = if is_last {
+                message.utf8.finish(&piece)
+            } else {
+                message.utf8.feed(&piece)
+            };
             checked.map_err(|_| ProtocolError::InvalidUtf8)?;
         }
         let single_frame = message.frames == 1;
@@ -210,7 +234,11 @@ impl Inbound {
             self.message = None;
         }
         if self.deliver_fragments {
-            return Ok(Some(Event::Fragment { kind, data: piece.freeze(), is_last }));
+            return Ok(Some(Event::Fragment {
+                kind,
+                data: piece.freeze(),
+                is_last,
+            }));
         }
         if !is_last {
             self.assembly.extend_from_slice(&piece);

@@ -29,7 +29,7 @@ mod timer;
 use bytes::{Bytes, BytesMut};
 use core::time::Duration;
 
-use crate::close::{ClosePayload, CloseCode, MAX_REASON_LEN};
+use crate::close::{CloseCode, ClosePayload, MAX_REASON_LEN};
 use crate::config::Config;
 use crate::error::ProtocolError;
 use crate::event::{CloseFrame, Event, MessageKind, Utf8Bytes};
@@ -38,6 +38,9 @@ use crate::role::Role;
 use inbound::{Inbound, Received};
 use outbound::{Outbound, Payload};
 use timer::{Timer, Timers};
+
+/// Output queued beyond which pings are answered only for the latest one.
+const COALESCE_PONGS_ABOVE: usize = 16 << 10;
 
 /// Where the connection stands (see the module docs for the transitions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,8 +118,8 @@ pub struct Connection {
     inbound: Inbound,
     outbound: Outbound,
     timers: Timers,
-    /// The payload of the latest ping not yet answered (§5.5.3 lets us
-    /// answer only the latest), in fixed storage.
+    /// The payload of the latest ping not yet answered, when the output
+    /// queue is long (§5.5.3 lets us answer only the latest), in fixed storage.
     owed_pong: Option<([u8; 125], u8)>,
     /// Whether our close frame has been queued.
     close_sent: bool,
@@ -221,9 +224,7 @@ impl Connection {
             Received::Data(event) => event,
             Received::Ping(payload) => {
                 if self.config.auto_pong && !self.close_sent {
-                    let mut owed = [0; 125];
-                    owed[..payload.len()].copy_from_slice(&payload);
-                    self.owed_pong = Some((owed, payload.len() as u8));
+                    self.owe_pong(&payload);
                 }
                 Event::Ping(payload)
             }
@@ -289,7 +290,10 @@ impl Connection {
 
     fn enter_closed(&mut self) {
         if self.close_status.is_none() {
-            self.close_status = Some(CloseFrame { code: CloseCode::ABNORMAL, reason: Utf8Bytes::default() });
+            self.close_status = Some(CloseFrame {
+                code: CloseCode::ABNORMAL,
+                reason: Utf8Bytes::default(),
+            });
         }
         if self.state != State::Closed {
             self.state = State::Closed;
@@ -327,7 +331,8 @@ impl Connection {
                 Timer::Keepalive => {
                     if self.state == State::Open {
                         self.push_control(OpCode::Ping, b"keepalive");
-                        self.timers.arm(Timer::PongDeadline, self.config.keepalive_timeout);
+                        self.timers
+                            .arm(Timer::PongDeadline, self.config.keepalive_timeout);
                     }
                 }
                 Timer::PongDeadline => {
@@ -370,7 +375,12 @@ impl Connection {
     /// Sends one piece of a message whose size is not known up front; the
     /// first call starts the message, the one with `is_last` ends it.
     /// Control frames may be sent in between (§5.4).
-    pub fn send_fragment(&mut self, kind: MessageKind, data: &[u8], is_last: bool) -> Result<(), SendError> {
+    pub fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        is_last: bool,
+    ) -> Result<(), SendError> {
         self.check_can_send_data()?;
         let opcode = match self.sending {
             None => data_opcode(kind),
@@ -453,6 +463,19 @@ impl Connection {
             && (self.role == Role::Server || self.transport_done || self.failed)
     }
 
+    /// Answers a ping at once while the output queue is short; past
+    /// [`COALESCE_PONGS_ABOVE`] only the latest ping is answered, when the
+    /// output is next polled, so a ping flood cannot grow the queue.
+    fn owe_pong(&mut self, payload: &[u8]) {
+        if self.outbound.len() < COALESCE_PONGS_ABOVE {
+            self.push_control(OpCode::Pong, payload);
+        } else {
+            let mut owed = [0; 125];
+            owed[..payload.len()].copy_from_slice(payload);
+            self.owed_pong = Some((owed, payload.len() as u8));
+        }
+    }
+
     fn flush_owed_pong(&mut self) {
         if let Some((payload, len)) = self.owed_pong.take() {
             self.push_control(OpCode::Pong, &payload[..len as usize]);
@@ -497,7 +520,11 @@ impl Connection {
                         Payload::Borrowed(b) => Payload::Borrowed(&b[at..end]),
                         Payload::Shared(b) => Payload::Shared(b.slice(at..end)),
                     };
-                    let op = if at == 0 { opcode } else { OpCode::Continuation };
+                    let op = if at == 0 {
+                        opcode
+                    } else {
+                        OpCode::Continuation
+                    };
                     let mask = self.next_mask()?;
                     self.push_frame(op, end == len, mask, piece);
                     at = end;
@@ -534,7 +561,13 @@ impl Connection {
         }
     }
 
-    fn push_frame(&mut self, opcode: OpCode, fin: bool, mask: Option<[u8; 4]>, payload: Payload<'_>) {
+    fn push_frame(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        mask: Option<[u8; 4]>,
+        payload: Payload<'_>,
+    ) {
         let header = FrameHeader {
             fin,
             rsv: Rsv::NONE,
@@ -573,7 +606,10 @@ struct ReasonBuf {
 
 impl Default for ReasonBuf {
     fn default() -> Self {
-        ReasonBuf { bytes: [0; MAX_REASON_LEN], len: 0 }
+        ReasonBuf {
+            bytes: [0; MAX_REASON_LEN],
+            len: 0,
+        }
     }
 }
 

@@ -70,7 +70,10 @@ impl Timers {
                 *slot = Slot::At(now.saturating_add(delay));
             }
         }
-        let index = self.slots.iter().position(|slot| matches!(slot, Slot::At(at) if *at <= now))?;
+        let index = self
+            .slots
+            .iter()
+            .position(|slot| matches!(slot, Slot::At(at) if *at <= now))?;
         self.slots[index] = Slot::Off;
         Some([Timer::Close, Timer::Keepalive, Timer::PongDeadline][index])
     }
@@ -89,7 +92,10 @@ mod tests {
         assert_eq!(timers.take_expired(Duration::from_secs(100)), None);
         assert_eq!(timers.next_deadline(), Some(Duration::from_secs(105)));
         assert_eq!(timers.take_expired(Duration::from_secs(104)), None);
-        assert_eq!(timers.take_expired(Duration::from_secs(105)), Some(Timer::Close));
+        assert_eq!(
+            timers.take_expired(Duration::from_secs(105)),
+            Some(Timer::Close)
+        );
         assert_eq!(timers.next_deadline(), None);
     }
 }

@@ -54,7 +54,11 @@ impl FrameDecoder {
     /// A decoder for an endpoint of `role`, with no reserved bit allowed and
     /// the [default payload limit](DEFAULT_MAX_FRAME_PAYLOAD).
     pub const fn new(role: Role) -> FrameDecoder {
-        FrameDecoder { role, allowed_rsv: Rsv::NONE, max_payload: DEFAULT_MAX_FRAME_PAYLOAD }
+        FrameDecoder {
+            role,
+            allowed_rsv: Rsv::NONE,
+            max_payload: DEFAULT_MAX_FRAME_PAYLOAD,
+        }
     }
 
     /// Sets the largest payload accepted, checked from the header alone.
@@ -96,14 +100,21 @@ impl FrameDecoder {
         // The limit check in the header parse keeps this within usize on
         // any target whose limit fits in memory; saturate anyway.
         let payload_len = usize::try_from(header.payload_len).unwrap_or(usize::MAX);
-        let Some(end) = header_len.checked_add(payload_len).filter(|&end| end <= buf.len()) else {
+        let Some(end) = header_len
+            .checked_add(payload_len)
+            .filter(|&end| end <= buf.len())
+        else {
             return Ok(Status::Partial);
         };
         let payload = &mut buf[header_len..end];
         if let Some(key) = header.mask {
             apply_mask(payload, key);
         }
-        Ok(Status::Complete(Frame { header, payload, consumed: end }))
+        Ok(Status::Complete(Frame {
+            header,
+            payload,
+            consumed: end,
+        }))
     }
 }
 
@@ -116,8 +127,16 @@ mod tests {
     fn length_limit_is_checked_from_the_header_alone() {
         // A header announcing 2^62 bytes with nothing behind it.
         let mut wire = [0x82, 0xff, 0x40, 0, 0, 0, 0, 0, 0, 0];
-        let err = FrameDecoder::new(Role::Server).decode(&mut wire).unwrap_err();
-        assert_eq!(err, ProtocolError::FrameTooLarge { len: 1 << 62, max: DEFAULT_MAX_FRAME_PAYLOAD });
+        let err = FrameDecoder::new(Role::Server)
+            .decode(&mut wire)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ProtocolError::FrameTooLarge {
+                len: 1 << 62,
+                max: DEFAULT_MAX_FRAME_PAYLOAD
+            }
+        );
     }
 
     #[test]

@@ -22,7 +22,11 @@ use crate::mask::apply_mask;
 /// let n = encode_frame(header, b"Hello", &mut out).unwrap();
 /// assert_eq!(&out[..n], &[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
 /// ```
-pub fn encode_frame(mut header: FrameHeader, payload: &[u8], out: &mut [u8]) -> Result<usize, BufferTooSmall> {
+pub fn encode_frame(
+    mut header: FrameHeader,
+    payload: &[u8],
+    out: &mut [u8],
+) -> Result<usize, BufferTooSmall> {
     header.payload_len = payload.len() as u64;
     let header_len = header.encoded_len();
     let required = header_len + payload.len();

@@ -70,7 +70,13 @@ pub struct FrameHeader {
 impl FrameHeader {
     /// A final, unmasked frame header with no reserved bit.
     pub const fn new(opcode: OpCode, payload_len: u64) -> FrameHeader {
-        FrameHeader { fin: true, rsv: Rsv::NONE, opcode, mask: None, payload_len }
+        FrameHeader {
+            fin: true,
+            rsv: Rsv::NONE,
+            opcode,
+            mask: None,
+            payload_len,
+        }
     }
 
     /// How many bytes [`encode`](Self::encode) writes: 2, plus 2 or 8 for the
@@ -190,7 +196,10 @@ impl FrameHeader {
             len => (len as u64, 2),
         };
         if payload_len > max_payload {
-            return Err(ProtocolError::FrameTooLarge { len: payload_len, max: max_payload });
+            return Err(ProtocolError::FrameTooLarge {
+                len: payload_len,
+                max: max_payload,
+            });
         }
         let mask = if masked {
             match buf.get(at..at + 4) {
@@ -203,7 +212,13 @@ impl FrameHeader {
         } else {
             None
         };
-        let header = FrameHeader { fin, rsv: Rsv::from_bits(b0 >> 4), opcode, mask, payload_len };
+        let header = FrameHeader {
+            fin,
+            rsv: Rsv::from_bits(b0 >> 4),
+            opcode,
+            mask,
+            payload_len,
+        };
         Ok(Status::Complete((header, at)))
     }
 }
@@ -228,17 +243,30 @@ mod tests {
 
     #[test]
     fn encoded_len_uses_minimal_form() {
-        for (len, expected) in [(0, 2), (125, 2), (126, 4), (65535, 4), (65536, 10), (u64::MAX >> 1, 10)] {
+        for (len, expected) in [
+            (0, 2),
+            (125, 2),
+            (126, 4),
+            (65535, 4),
+            (65536, 10),
+            (u64::MAX >> 1, 10),
+        ] {
             let h = FrameHeader::new(OpCode::Binary, len);
             assert_eq!(h.encoded_len(), expected, "{len}");
-            let masked = FrameHeader { mask: Some([1, 2, 3, 4]), ..h };
+            let masked = FrameHeader {
+                mask: Some([1, 2, 3, 4]),
+                ..h
+            };
             assert_eq!(masked.encoded_len(), expected + 4);
         }
     }
 
     #[test]
     fn encode_reports_required_size_and_writes_nothing() {
-        let h = FrameHeader { mask: Some([1, 2, 3, 4]), ..FrameHeader::new(OpCode::Text, 300) };
+        let h = FrameHeader {
+            mask: Some([1, 2, 3, 4]),
+            ..FrameHeader::new(OpCode::Text, 300)
+        };
         let mut out = [0xAA; 7];
         assert_eq!(h.encode(&mut out), Err(BufferTooSmall { required: 8 }));
         assert_eq!(out, [0xAA; 7]);
@@ -247,19 +275,32 @@ mod tests {
     #[test]
     fn non_minimal_lengths_are_accepted() {
         // 5 bytes of payload announced with the 16-bit and the 64-bit forms.
-        let (h, n) = parse(&[0x82, 126, 0, 5], Role::Client).unwrap().complete().unwrap();
+        let (h, n) = parse(&[0x82, 126, 0, 5], Role::Client)
+            .unwrap()
+            .complete()
+            .unwrap();
         assert_eq!((h.payload_len, n), (5, 4));
-        let (h, n) = parse(&[0x82, 127, 0, 0, 0, 0, 0, 0, 0, 5], Role::Client).unwrap().complete().unwrap();
+        let (h, n) = parse(&[0x82, 127, 0, 0, 0, 0, 0, 0, 0, 5], Role::Client)
+            .unwrap()
+            .complete()
+            .unwrap();
         assert_eq!((h.payload_len, n), (5, 10));
     }
 
     #[test]
     fn every_prefix_of_a_header_is_partial() {
         let mut out = [0; MAX_HEADER_LEN];
-        let h = FrameHeader { mask: Some([9, 8, 7, 6]), ..FrameHeader::new(OpCode::Binary, 70_000) };
+        let h = FrameHeader {
+            mask: Some([9, 8, 7, 6]),
+            ..FrameHeader::new(OpCode::Binary, 70_000)
+        };
         let n = h.encode(&mut out).unwrap();
         for cut in 0..n {
-            assert_eq!(parse(&out[..cut], Role::Server), Ok(Status::Partial), "cut at {cut}");
+            assert_eq!(
+                parse(&out[..cut], Role::Server),
+                Ok(Status::Partial),
+                "cut at {cut}"
+            );
         }
         assert_eq!(parse(&out[..n], Role::Server), Ok(Status::Complete((h, n))));
     }
