@@ -1,1 +1,301 @@
-//! The opening handshake (RFC 6455 §4). Work in progress.
+//! The opening handshake (RFC 6455 §4), for both roles, sans-IO.
+//!
+//! Both sides feed the bytes they receive as they arrive; the parser answers
+//! [`Status::Partial`] (nothing lost, nothing to do) until the HTTP head is
+//! complete, then hands over the parsed head and every byte that followed it
+//! (frames may be pipelined right behind the head). Heads are bounded by
+//! [`Limits`]: past a limit the handshake fails, the buffer never grows.
+//!
+//! A server:
+//! 1. feeds bytes to [`ServerHandshake::handle_input`] until it yields a
+//!    [`Request`] (or a [`HandshakeError`], answered with
+//!    [`HandshakeError::to_response`]);
+//! 2. looks at it: a plain HTTP request ([`Request::is_upgrade`] is false)
+//!    is served like any other; an upgrade exposes its target, `Origin`,
+//!    offered subprotocols and extensions;
+//! 3. [accepts](Request::accept) it with an [`Accept`] (one offered
+//!    subprotocol or none, extension responses, extra headers) or rejects
+//!    it with a [`Response`] of its choice ([`Request::forbid`] for 403);
+//! 4. writes the [`Response`] and builds the connection from the
+//!    [`Negotiated`] outcome.
+//!
+//! ```
+//! use wsproto::frame::Status;
+//! use wsproto::handshake::{Accept, ServerHandshake};
+//!
+//! let mut handshake = ServerHandshake::new(Default::default());
+//! let wire = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+//!              Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+//!              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat\r\n\r\n\x81\x80";
+//! assert!(handshake.handle_input(&wire[..20]).unwrap().is_partial());
+//! let Status::Complete(request) = handshake.handle_input(&wire[20..]).unwrap() else { panic!() };
+//! assert_eq!((request.path(), request.protocols().next()), ("/chat", Some("chat")));
+//! let accepted = request.accept(Accept::new().protocol("chat")).unwrap();
+//! let mut out = [0u8; 256];
+//! let n = accepted.response.write(&mut out).unwrap();
+//! assert!(out[..n].starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+//! assert_eq!(&accepted.negotiated.leftover[..], b"\x81\x80"); // the first frame, kept
+//! ```
+//!
+//! A client writes the request of a [`ClientHandshake`], then feeds the
+//! response to [`ClientHandshake::handle_input`] until it yields the
+//! [`Accepted`] outcome (a non-101 answer is [`HandshakeError::Rejected`],
+//! carrying the response so a redirect or a 401 can be handled).
+//!
+//! ```
+//! use wsproto::frame::Status;
+//! use wsproto::handshake::{ClientConfig, ClientHandshake, WsUrl};
+//!
+//! let url = WsUrl::parse("ws://example.com/chat").unwrap();
+//! let config = ClientConfig::new().protocol("chat");
+//! let key = *b"the sample nonce"; // use fresh random bytes; see ClientHandshake::new_random
+//! let mut handshake = ClientHandshake::new(&url, config, key).unwrap();
+//! let mut out = [0u8; 512];
+//! let n = handshake.write_request(&mut out).unwrap();
+//! assert!(out[..n].starts_with(b"GET /chat HTTP/1.1\r\nHost: example.com\r\n"));
+//! let response = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+//!                  Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n";
+//! let Status::Complete(accepted) = handshake.handle_input(response).unwrap() else { panic!() };
+//! assert_eq!(accepted.negotiated.protocol.as_deref(), Some("chat"));
+//! ```
+
+use crate::error::BufferTooSmall;
+use crate::role::Role;
+use alloc::string::String;
+use alloc::vec::Vec;
+use bytes::BytesMut;
+use core::fmt;
+
+pub mod accept;
+mod client;
+mod error;
+pub mod extension;
+mod head;
+mod headers;
+mod response;
+mod server;
+mod url;
+
+pub use crate::frame::Status;
+pub use accept::AcceptKey;
+pub use client::{ClientConfig, ClientHandshake};
+pub use error::{HandshakeError, UsageError};
+pub use extension::ExtensionOffer;
+pub use head::Limits;
+pub use headers::Headers;
+pub use response::{reason_phrase, Response};
+pub use server::{Accept, Request, ServerHandshake};
+pub use url::WsUrl;
+
+/// What a completed handshake hands to the connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Negotiated {
+    /// Which end of the connection this is.
+    pub role: Role,
+    /// The subprotocol agreed on (`Sec-WebSocket-Protocol`), if any.
+    pub protocol: Option<String>,
+    /// The extensions in use, in the order the server listed them (§9.1:
+    /// that order is the order they apply in).
+    pub extensions: Vec<ExtensionOffer>,
+    /// The bytes that followed the HTTP head: the start of the frame stream,
+    /// to be fed to the connection before anything read later.
+    pub leftover: BytesMut,
+}
+
+/// A successful handshake: the `101 Switching Protocols` response (written
+/// by a server, received by a client) and the negotiated outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Accepted {
+    /// The 101 response. A server writes it with [`Response::write`]; a
+    /// client reads extra headers (e.g. `Set-Cookie`) from it.
+    pub response: Response,
+    /// What the connection needs.
+    pub negotiated: Negotiated,
+}
+
+/// The handshake-owned header fields, which extra headers may not repeat.
+const RESERVED_HEADERS: &[&str] = &[
+    "Host",
+    "Upgrade",
+    "Connection",
+    "Content-Length",
+    "Transfer-Encoding",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Accept",
+    "Sec-WebSocket-Version",
+    "Sec-WebSocket-Protocol",
+    "Sec-WebSocket-Extensions",
+];
+
+/// Checks an extra header given by the caller: a token name, no byte that
+/// would end the field early, and not one the handshake writes itself.
+fn check_extra_header(name: &str, value: &[u8]) -> Result<(), UsageError> {
+    if RESERVED_HEADERS
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(name))
+    {
+        return Err(UsageError::ReservedHeader(name.into()));
+    }
+    if !is_token(name.as_bytes()) || value.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
+        return Err(UsageError::InvalidHeader(name.into()));
+    }
+    Ok(())
+}
+
+/// RFC 7230 §3.2.6: `tchar`, a byte allowed in a token.
+const fn is_tchar(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'#'
+            | b'$'
+            | b'%'
+            | b'&'
+            | b'\''
+            | b'*'
+            | b'+'
+            | b'-'
+            | b'.'
+            | b'^'
+            | b'_'
+            | b'`'
+            | b'|'
+            | b'~'
+    ) || b.is_ascii_alphanumeric()
+}
+
+/// RFC 7230 §3.2.6: `token = 1*tchar`.
+fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
+}
+
+/// Strips optional whitespace (`OWS = *( SP / HTAB )`) from both ends.
+fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// The non-empty, trimmed elements of a comma-separated list (RFC 7230 §7:
+/// "a recipient MUST accept empty list elements").
+fn split_list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(trim_ows)
+        .filter(|e| !e.is_empty())
+}
+
+/// Where encoded bytes go: counted first, then written, so a too-small
+/// buffer is detected before anything is written.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+/// Counts the bytes an encoding takes.
+struct Count(usize);
+
+impl Sink for Count {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+/// Writes into a slice already known to be large enough.
+struct Cursor<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+}
+
+impl Sink for Cursor<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        // `write_into` checked the length first; never panic regardless.
+        let end = (self.pos + bytes.len()).min(self.buf.len());
+        self.buf[self.pos..end].copy_from_slice(&bytes[..end - self.pos]);
+        self.pos = end;
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// `fmt::Write` over a [`Sink`], for numbers and `Display` values.
+struct FmtSink<'a>(&'a mut dyn Sink);
+
+impl fmt::Write for FmtSink<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.put(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Writes `v` as text. Our `Display` impls never fail.
+fn put_display(sink: &mut dyn Sink, v: &dyn fmt::Display) {
+    let _ = fmt::write(&mut FmtSink(sink), format_args!("{v}"));
+}
+
+/// Writes a header field line.
+fn put_header(sink: &mut dyn Sink, name: &str, value: &[u8]) {
+    sink.put(name.as_bytes());
+    sink.put(b": ");
+    sink.put(value);
+    sink.put(b"\r\n");
+}
+
+/// Runs `encode` into `out` if it fits, returning the length; otherwise the
+/// length required, with nothing written.
+fn write_into(out: &mut [u8], encode: impl Fn(&mut dyn Sink)) -> Result<usize, BufferTooSmall> {
+    let mut count = Count(0);
+    encode(&mut count);
+    if out.len() < count.0 {
+        return Err(BufferTooSmall { required: count.0 });
+    }
+    let mut cursor = Cursor { buf: out, pos: 0 };
+    encode(&mut cursor);
+    Ok(cursor.pos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_and_lists() {
+        assert!(is_token(b"permessage-deflate"));
+        assert!(!is_token(b"") && !is_token(b"a b") && !is_token(b"a,b") && !is_token(b"\"a\""));
+        assert_eq!(trim_ows(b" \t a b\t "), b"a b");
+        assert_eq!(split_list(b" a ,, b,\t").collect::<Vec<_>>(), [b"a", b"b"]);
+    }
+
+    #[test]
+    fn write_into_writes_nothing_when_short() {
+        let mut out = [0u8; 3];
+        let err = write_into(&mut out, |s| s.put(b"abcd")).unwrap_err();
+        assert_eq!((err.required, out), (4, [0; 3]));
+        assert_eq!(write_into(&mut [0u8; 4], |s| s.put(b"abcd")), Ok(4));
+    }
+
+    #[test]
+    fn extra_headers_are_checked() {
+        assert_eq!(check_extra_header("Set-Cookie", b"a=b"), Ok(()));
+        assert!(matches!(
+            check_extra_header("sec-websocket-accept", b"x"),
+            Err(UsageError::ReservedHeader(_))
+        ));
+        assert!(matches!(
+            check_extra_header("X-A", b"x\r\nEvil: 1"),
+            Err(UsageError::InvalidHeader(_))
+        ));
+        assert!(matches!(
+            check_extra_header("X A", b"x"),
+            Err(UsageError::InvalidHeader(_))
+        ));
+    }
+}

@@ -1,0 +1,371 @@
+//! The server's side (RFC 6455 §4.2): read and validate the client's
+//! request, let the application decide, write the answer.
+
+use super::accept::{is_valid_key, AcceptKey};
+use super::error::{HandshakeError, UsageError};
+use super::extension::ExtensionOffer;
+use super::head::{HeadReader, Limits, RequestHead};
+use super::headers::Headers;
+use super::response::Response;
+use super::{check_extra_header, is_token, Accepted, Negotiated};
+use crate::frame::Status;
+use crate::role::Role;
+use alloc::string::String;
+use alloc::vec::Vec;
+use bytes::BytesMut;
+
+/// A server reading a client's opening handshake.
+///
+/// Call [`ServerHandshake::handle_input`] with each chunk of bytes received
+/// until it returns a [`Request`] or an error; then answer the request (see
+/// [`Request::accept`]). After a failure every call returns the same error;
+/// answer it with [`HandshakeError::to_response`] and close.
+#[derive(Debug)]
+pub struct ServerHandshake {
+    reader: HeadReader,
+}
+
+impl ServerHandshake {
+    /// A handshake reading requests within `limits`.
+    pub fn new(limits: Limits) -> ServerHandshake {
+        ServerHandshake {
+            reader: HeadReader::new(limits),
+        }
+    }
+
+    /// Takes bytes received from the client: [`Status::Partial`] until the
+    /// request head is complete (every byte is kept), then the parsed
+    /// request holding the bytes that followed its head.
+    ///
+    /// A request is treated as a WebSocket handshake when it carries an
+    /// `Upgrade: websocket`, a `Sec-WebSocket-Key` or a
+    /// `Sec-WebSocket-Version`; it must then follow §4.2.1 to the letter, or
+    /// the error says which rule it broke. Any other well-formed request is
+    /// returned as a plain HTTP request ([`Request::is_upgrade`] is false).
+    pub fn handle_input(&mut self, data: &[u8]) -> Result<Status<Request>, HandshakeError> {
+        let (head, leftover) = match self.reader.read::<RequestHead>(data)? {
+            Status::Complete(parsed) => parsed,
+            Status::Partial => return Ok(Status::Partial),
+        };
+        match Request::validate(head, leftover) {
+            Ok(request) => Ok(Status::Complete(request)),
+            Err(e) => Err(self.reader.fail(e)),
+        }
+    }
+}
+
+/// What a WebSocket upgrade request offers, checked against §4.2.1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Offer {
+    accept: AcceptKey,
+    protocols: Vec<String>,
+    extensions: Vec<ExtensionOffer>,
+}
+
+/// A client's request, complete and validated, for the application to
+/// accept or refuse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    method: String,
+    target: String,
+    minor_version: u8,
+    headers: Headers,
+    offer: Option<Offer>,
+    leftover: BytesMut,
+}
+
+impl Request {
+    /// Checks every rule of §4.2.1 on a request that asks for WebSocket.
+    fn validate(head: RequestHead, leftover: BytesMut) -> Result<Request, HandshakeError> {
+        let RequestHead {
+            method,
+            target,
+            minor_version,
+            headers,
+        } = head;
+        let offer = if ["Sec-WebSocket-Key", "Sec-WebSocket-Version"]
+            .iter()
+            .any(|h| headers.contains(h))
+            || headers.has_token("Upgrade", "websocket")
+        {
+            Some(Self::check_offer(&method, minor_version, &headers)?)
+        } else {
+            None
+        };
+        Ok(Request {
+            method,
+            target,
+            minor_version,
+            headers,
+            offer,
+            leftover,
+        })
+    }
+
+    fn check_offer(
+        method: &str,
+        minor_version: u8,
+        headers: &Headers,
+    ) -> Result<Offer, HandshakeError> {
+        // §4.1: "The method of the request MUST be GET, and the HTTP
+        // version MUST be at least 1.1."
+        if method != "GET" {
+            return Err(HandshakeError::MethodNotGet(method.into()));
+        }
+        if minor_version < 1 {
+            return Err(HandshakeError::HttpVersionTooOld(minor_version));
+        }
+        // §4.2.1 point 2, and RFC 7230 §5.4.
+        match headers.count("Host") {
+            0 => return Err(HandshakeError::MissingHost),
+            1 => {}
+            _ => return Err(HandshakeError::DuplicateHost),
+        }
+        // §4.2.1 point 3: "An |Upgrade| header field containing the value
+        // "websocket", treated as an ASCII case-insensitive value."
+        if !headers.has_token("Upgrade", "websocket") {
+            return Err(HandshakeError::MissingUpgrade);
+        }
+        // §4.2.1 point 4: "A |Connection| header field that includes the
+        // token "Upgrade", treated as an ASCII case-insensitive value."
+        if !headers.has_token("Connection", "Upgrade") {
+            return Err(HandshakeError::MissingConnectionUpgrade);
+        }
+        // §4.2.1 point 6: "A |Sec-WebSocket-Version| header field, with a
+        // value of 13." Checked before the key, so that a client speaking
+        // another version learns which one we speak (426, §4.2.2).
+        if !headers.contains("Sec-WebSocket-Version") {
+            return Err(HandshakeError::MissingVersion);
+        }
+        let mut versions = headers.list("Sec-WebSocket-Version").peekable();
+        if versions.peek().is_none() || !versions.all(|v| v == b"13") {
+            return Err(HandshakeError::UnsupportedVersion);
+        }
+        // §4.2.1 point 5, and §11.3.1: "The |Sec-WebSocket-Key| header
+        // field MUST NOT appear more than once in an HTTP request."
+        let key = match headers.count("Sec-WebSocket-Key") {
+            0 => return Err(HandshakeError::MissingKey),
+            1 => headers
+                .get("Sec-WebSocket-Key")
+                .map(super::trim_ows)
+                .unwrap_or_default(),
+            _ => return Err(HandshakeError::DuplicateKey),
+        };
+        if !is_valid_key(key) {
+            return Err(HandshakeError::InvalidKey);
+        }
+        // §4.2.1 point 8: "a list of values indicating which protocols the
+        // client would like to speak, ordered by preference", each a token.
+        let mut protocols = Vec::new();
+        for p in headers.list("Sec-WebSocket-Protocol") {
+            if !is_token(p) {
+                return Err(HandshakeError::InvalidProtocolHeader);
+            }
+            // A token is ASCII.
+            protocols.push(p.iter().map(|&b| b as char).collect());
+        }
+        // §4.2.1 point 9 and §9.1.
+        let mut extensions = Vec::new();
+        for value in headers.get_all("Sec-WebSocket-Extensions") {
+            ExtensionOffer::parse_list_into(value, &mut extensions)
+                .map_err(|_| HandshakeError::InvalidExtensionHeader)?;
+        }
+        Ok(Offer {
+            accept: AcceptKey::from_key(key),
+            protocols,
+            extensions,
+        })
+    }
+
+    /// The method, e.g. `GET`.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The request target as received (`/chat?room=1`): the resource name of
+    /// §3, path and query.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The target's path, before any `?`.
+    pub fn path(&self) -> &str {
+        self.target
+            .split_once('?')
+            .map_or(&self.target, |(path, _)| path)
+    }
+
+    /// The target's query, after the first `?`, if any.
+    pub fn query(&self) -> Option<&str> {
+        self.target.split_once('?').map(|(_, query)| query)
+    }
+
+    /// The minor HTTP version: 1 for `HTTP/1.1`, 0 for `HTTP/1.0`.
+    pub fn http_minor_version(&self) -> u8 {
+        self.minor_version
+    }
+
+    /// Every header field, in order.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The `Host` field.
+    pub fn host(&self) -> Option<&str> {
+        self.headers.get_str("Host")
+    }
+
+    /// The `Origin` field (§4.2.1 point 7: sent by browser clients; §10.2: a
+    /// server may refuse origins it does not trust, see [`Request::forbid`]).
+    pub fn origin(&self) -> Option<&str> {
+        self.headers.get_str("Origin")
+    }
+
+    /// Whether this is a valid WebSocket upgrade request. When false, it is
+    /// a plain HTTP request, to be answered with any [`Response`].
+    pub fn is_upgrade(&self) -> bool {
+        self.offer.is_some()
+    }
+
+    /// The subprotocols offered, in the client's order of preference (none
+    /// for a plain request).
+    pub fn protocols(&self) -> impl Iterator<Item = &str> + '_ {
+        self.offer
+            .iter()
+            .flat_map(|o| o.protocols.iter().map(String::as_str))
+    }
+
+    /// The extensions offered, in the client's order of preference (none
+    /// for a plain request).
+    pub fn extensions(&self) -> &[ExtensionOffer] {
+        self.offer.as_ref().map_or(&[], |o| &o.extensions)
+    }
+
+    /// The `Sec-WebSocket-Accept` value this request calls for.
+    pub fn accept_key(&self) -> Option<AcceptKey> {
+        self.offer.as_ref().map(|o| o.accept)
+    }
+
+    /// The bytes received after the head (pipelined frames, or a plain
+    /// request's body).
+    pub fn leftover(&self) -> &[u8] {
+        &self.leftover
+    }
+
+    /// Gives up the request, keeping the bytes that followed its head.
+    pub fn into_leftover(self) -> BytesMut {
+        self.leftover
+    }
+
+    /// Accepts the upgrade: the `101 Switching Protocols` response to write
+    /// and what the connection needs (§4.2.2 point 5).
+    ///
+    /// Fails, sending nothing, when the request is not an upgrade, or when
+    /// `accept` names a subprotocol or an extension the client did not offer
+    /// (§4.2.2: the chosen values "MUST be derived from" the client's).
+    pub fn accept(self, accept: Accept) -> Result<Accepted, UsageError> {
+        let Some(offer) = &self.offer else {
+            return Err(UsageError::NotAnUpgrade);
+        };
+        if let Some(p) = &accept.protocol {
+            if !offer.protocols.iter().any(|o| o == p) {
+                return Err(UsageError::ProtocolNotOffered(p.clone()));
+            }
+        }
+        for ext in &accept.extensions {
+            if !offer
+                .extensions
+                .iter()
+                .any(|o| o.name.eq_ignore_ascii_case(&ext.name))
+            {
+                return Err(UsageError::ExtensionNotOffered(ext.name.clone()));
+            }
+            if !ext.is_valid() {
+                return Err(UsageError::InvalidHeader("Sec-WebSocket-Extensions".into()));
+            }
+        }
+        for (name, value) in accept.headers.iter() {
+            check_extra_header(name, value)?;
+        }
+        let mut response = Response::new(101)
+            .with_header("Upgrade", "websocket")
+            .with_header("Connection", "Upgrade")
+            .with_header("Sec-WebSocket-Accept", offer.accept.as_str());
+        if let Some(p) = &accept.protocol {
+            response
+                .headers
+                .append("Sec-WebSocket-Protocol", p.as_str());
+        }
+        if !accept.extensions.is_empty() {
+            let mut value = String::new();
+            let _ = ExtensionOffer::write_list(&accept.extensions, &mut value);
+            response.headers.append("Sec-WebSocket-Extensions", value);
+        }
+        for (name, value) in accept.headers.iter() {
+            response.headers.append(name, value);
+        }
+        let negotiated = Negotiated {
+            role: Role::Server,
+            protocol: accept.protocol,
+            extensions: accept.extensions,
+            leftover: self.leftover,
+        };
+        Ok(Accepted {
+            response,
+            negotiated,
+        })
+    }
+
+    /// Refuses the request with `status` and a body (e.g. 401, 404, 503),
+    /// asking the client to close the connection.
+    pub fn reject(&self, status: u16, body: impl Into<Vec<u8>>) -> Response {
+        Response::new(status)
+            .with_header("Connection", "close")
+            .with_body(body)
+    }
+
+    /// Refuses the request with 403 Forbidden: §4.2.2 point 4, for an
+    /// `Origin` the server does not accept, "the server MUST [...] reply
+    /// with an appropriate HTTP error code (e.g., 403 Forbidden)".
+    pub fn forbid(&self) -> Response {
+        self.reject(403, Vec::new())
+    }
+}
+
+/// The application's answer to an upgrade request: at most one subprotocol
+/// among those offered, the extensions it accepts (with their response
+/// parameters), extra header fields (e.g. `Set-Cookie`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Accept {
+    protocol: Option<String>,
+    extensions: Vec<ExtensionOffer>,
+    headers: Headers,
+}
+
+impl Accept {
+    /// Accepts with no subprotocol, no extension, no extra field.
+    pub fn new() -> Accept {
+        Accept::default()
+    }
+
+    /// Chooses a subprotocol; it must be one the client offered.
+    pub fn protocol(mut self, protocol: impl Into<String>) -> Accept {
+        self.protocol = Some(protocol.into());
+        self
+    }
+
+    /// Accepts an extension the client offered, with the parameters of the
+    /// response. Extensions are listed in the order they are added, which is
+    /// the order they apply in (§9.1).
+    pub fn extension(mut self, extension: ExtensionOffer) -> Accept {
+        self.extensions.push(extension);
+        self
+    }
+
+    /// Adds a header field to the 101 response. The handshake's own fields
+    /// (`Upgrade`, `Sec-WebSocket-*`, ...) are refused.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> Accept {
+        self.headers.append(name, value);
+        self
+    }
+}
