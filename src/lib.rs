@@ -42,6 +42,7 @@ mod config;
 pub mod connection;
 mod error;
 mod event;
+pub mod extensions;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
@@ -49,10 +50,10 @@ mod role;
 pub mod utf8;
 
 pub use close::CloseCode;
-pub use config::{Config, RandomSource};
 #[cfg(feature = "rand")]
 pub use config::thread_rng_source;
+pub use config::{Config, RandomSource};
 pub use connection::{Connection, SendError, State};
-pub use event::{CloseFrame, Event, MessageKind, Utf8Bytes};
 pub use error::{BufferTooSmall, ProtocolError};
+pub use event::{CloseFrame, Event, MessageKind, Utf8Bytes};
 pub use role::Role;

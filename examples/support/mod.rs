@@ -7,6 +7,8 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "deflate")]
+use wsproto::extensions::deflate::DeflateConfig;
 use wsproto::frame::Status;
 use wsproto::handshake::{Accept, ClientConfig, ClientHandshake, Request, ServerHandshake, WsUrl};
 use wsproto::{Config, Connection, Event, Role};
@@ -45,19 +47,34 @@ pub fn read_request(stream: &mut TcpStream) -> io::Result<Request> {
 
 /// Accepts an upgrade request: writes the 101 response and returns the
 /// open connection, fed with any bytes that followed the request.
+/// With the `deflate` feature, permessage-deflate is negotiated when the
+/// client offers it.
 pub fn accept(stream: &mut TcpStream, request: Request, config: Config) -> io::Result<Connection> {
+    #[cfg(feature = "deflate")]
+    let deflate = DeflateConfig::default().negotiate(request.extensions());
+    #[allow(unused_mut)]
+    let mut answer = Accept::new();
+    #[cfg(feature = "deflate")]
+    if let Some((response, _)) = &deflate {
+        answer = answer.extension(response.clone());
+    }
     let accepted = request
-        .accept(Accept::new())
+        .accept(answer)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let mut out = Vec::new();
     accepted.response.write_to_vec(&mut out);
     stream.write_all(&out)?;
     let mut conn = Connection::new(Role::Server, config);
+    #[cfg(feature = "deflate")]
+    if let Some((_, params)) = deflate {
+        conn.enable_deflate(params);
+    }
     conn.handle_input(&accepted.negotiated.leftover);
     Ok(conn)
 }
 
-/// Connects to a `ws://` URL and performs the client handshake.
+/// Connects to a `ws://` URL and performs the client handshake (offering
+/// permessage-deflate with the `deflate` feature).
 pub fn connect(url: &str, config: Config) -> io::Result<(TcpStream, Connection)> {
     let invalid =
         |e: &dyn std::fmt::Display| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
@@ -69,8 +86,13 @@ pub fn connect(url: &str, config: Config) -> io::Result<(TcpStream, Connection)>
     }
     let mut stream = TcpStream::connect((url.host().trim_matches(['[', ']']), url.port()))?;
     stream.set_nodelay(true)?;
-    let mut handshake =
-        ClientHandshake::new_random(&url, ClientConfig::new()).map_err(|e| invalid(&e))?;
+    #[allow(unused_mut)]
+    let mut offer = ClientConfig::new();
+    #[cfg(feature = "deflate")]
+    {
+        offer = offer.extension(DeflateConfig::default().offer());
+    }
+    let mut handshake = ClientHandshake::new_random(&url, offer).map_err(|e| invalid(&e))?;
     let mut request = Vec::new();
     handshake.write_request_to_vec(&mut request);
     stream.write_all(&request)?;
@@ -84,6 +106,13 @@ pub fn connect(url: &str, config: Config) -> io::Result<(TcpStream, Connection)>
             Ok(Status::Partial) => continue,
             Ok(Status::Complete(accepted)) => {
                 let mut conn = Connection::new(Role::Client, config);
+                #[cfg(feature = "deflate")]
+                if let Some(params) = DeflateConfig::default()
+                    .check_response(&accepted.negotiated.extensions)
+                    .map_err(|e| invalid(&e))?
+                {
+                    conn.enable_deflate(params);
+                }
                 conn.handle_input(&accepted.negotiated.leftover);
                 return Ok((stream, conn));
             }
@@ -104,6 +133,9 @@ pub fn flush(stream: &mut TcpStream, conn: &mut Connection) -> io::Result<()> {
     Ok(())
 }
 
+/// Work to do when the socket has been quiet for a while.
+pub type IdleHook<'a> = &'a mut dyn FnMut(&mut Connection);
+
 /// Drives `conn` over `stream` until the transport should close, handing
 /// every event to `on_event`. `on_idle` runs whenever a read times out
 /// after `idle` (for programs with other input, like stdin).
@@ -111,7 +143,7 @@ pub fn run(
     stream: &mut TcpStream,
     conn: &mut Connection,
     mut on_event: impl FnMut(&mut Connection, Event),
-    idle: Option<(Duration, &mut dyn FnMut(&mut Connection))>,
+    idle: Option<(Duration, IdleHook<'_>)>,
 ) -> io::Result<()> {
     let start = Instant::now();
     let mut buf = vec![0u8; 256 << 10];

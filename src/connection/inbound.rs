@@ -31,6 +31,9 @@ pub(crate) enum Received {
 #[derive(Debug)]
 struct Message {
     kind: MessageKind,
+    /// RSV1 on the first frame: permessage-deflate compressed (RFC 7692 §6).
+    #[cfg(feature = "deflate")]
+    compressed: bool,
     frames: u32,
     len: u64,
     utf8: Utf8Validator,
@@ -56,6 +59,12 @@ pub(crate) struct Inbound {
     max_message_size: u64,
     max_fragments: u32,
     deliver_fragments: bool,
+    /// The permessage-deflate receive side, once negotiated.
+    #[cfg(feature = "deflate")]
+    pub(crate) decompressor: Option<crate::extensions::deflate::Decompressor>,
+    /// Inflated bytes of the current frame.
+    #[cfg(feature = "deflate")]
+    inflated: BytesMut,
 }
 
 /// A receive buffer left this large and empty after a big message is
@@ -73,11 +82,15 @@ impl Inbound {
             max_message_size: config.max_message_size,
             max_fragments: config.max_fragments,
             deliver_fragments: config.deliver_fragments,
+            #[cfg(feature = "deflate")]
+            decompressor: None,
+            #[cfg(feature = "deflate")]
+            inflated: BytesMut::new(),
         }
     }
 
     /// Lets an extension claim reserved bits.
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
     pub(crate) fn allow_rsv(&mut self, rsv: Rsv) {
         self.decoder = self.decoder.with_allowed_rsv(rsv);
     }
@@ -159,6 +172,12 @@ impl Inbound {
     /// The §5.4 sequencing rules and the size limit, judged from a header
     /// before its payload is waited for, so a bad frame fails fast.
     fn check_sequence(&self, header: &FrameHeader) -> Result<(), ProtocolError> {
+        // RFC 7692 §6.1: RSV1 marks the first frame of a compressed message;
+        // the decoder let it through only when permessage-deflate is on.
+        let rsv1 = header.rsv.rsv1();
+        if rsv1 && (header.opcode.is_control() || header.opcode == OpCode::Continuation) {
+            return Err(ProtocolError::CompressedControlOrContinuation);
+        }
         if header.opcode.is_control() {
             return Ok(());
         }
@@ -172,12 +191,23 @@ impl Inbound {
             (Some(m), _) => m.len,
             (None, _) => 0,
         };
-        if so_far.saturating_add(header.payload_len) > self.max_message_size {
+        // A compressed payload's size says little of the message's: that
+        // limit is enforced while inflating.
+        let compressed = rsv1 || self.is_compressed();
+        if !compressed && so_far.saturating_add(header.payload_len) > self.max_message_size {
             return Err(ProtocolError::MessageTooLarge {
                 max: self.max_message_size,
             });
         }
         Ok(())
+    }
+
+    /// Whether the message being received is compressed.
+    fn is_compressed(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        return self.message.as_ref().is_some_and(|m| m.compressed);
+        #[cfg(not(feature = "deflate"))]
+        false
     }
 
     /// Accounts for a data frame whose header has been accepted.
@@ -199,6 +229,8 @@ impl Inbound {
                 };
                 self.message = Some(Message {
                     kind,
+                    #[cfg(feature = "deflate")]
+                    compressed: header.rsv.rsv1(),
                     frames: 1,
                     len: 0,
                     utf8: Utf8Validator::new(),
@@ -213,6 +245,23 @@ impl Inbound {
     fn data(&mut self, piece: BytesMut, is_last: bool) -> Result<Option<Event>, ProtocolError> {
         let Some(message) = &mut self.message else {
             return Ok(None);
+        };
+        #[cfg(feature = "deflate")]
+        let piece = match (&mut self.decompressor, message.compressed) {
+            (Some(decompressor), true) => {
+                let room = self.max_message_size - message.len;
+                let max = self.max_message_size;
+                decompressor
+                    .decompress(&piece, is_last, &mut self.inflated, room)
+                    .map_err(|e| match e {
+                        ProtocolError::MessageTooLarge { .. } => {
+                            ProtocolError::MessageTooLarge { max }
+                        }
+                        e => e,
+                    })?;
+                self.inflated.split()
+            }
+            _ => piece,
         };
         message.len += piece.len() as u64;
         if message.len > self.max_message_size {

@@ -131,6 +131,9 @@ pub struct Connection {
     transport_done: bool,
     /// The connection failed (§7.1.7).
     failed: bool,
+    /// The permessage-deflate send side, once negotiated.
+    #[cfg(feature = "deflate")]
+    compressor: Option<crate::extensions::deflate::Compressor>,
 }
 
 impl Connection {
@@ -154,7 +157,29 @@ impl Connection {
             sending: None,
             transport_done: false,
             failed: false,
+            #[cfg(feature = "deflate")]
+            compressor: None,
         }
+    }
+
+    /// Turns on permessage-deflate with the parameters the handshake agreed
+    /// (see [`extensions::deflate`](crate::extensions::deflate)). Call it
+    /// before any frame is exchanged. Connections that never call it
+    /// allocate no compression state, and RSV1 stays a protocol error.
+    #[cfg(feature = "deflate")]
+    pub fn enable_deflate(&mut self, params: crate::extensions::deflate::DeflateParams) {
+        use crate::extensions::deflate::{Compressor, Decompressor};
+        self.inbound.allow_rsv(Rsv::RSV1);
+        self.inbound.decompressor = Some(Decompressor::new(self.role, &params));
+        self.compressor = Some(Compressor::new(self.role, &params));
+    }
+
+    /// Whether permessage-deflate is on.
+    pub fn is_deflate_enabled(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        return self.compressor.is_some();
+        #[cfg(not(feature = "deflate"))]
+        false
     }
 
     /// This endpoint's role.
@@ -388,8 +413,18 @@ impl Connection {
             Some(_) => return Err(SendError::FragmentKindMismatch),
         };
         let mask = self.next_mask()?;
-        self.push_frame(opcode, is_last, mask, Payload::Borrowed(data));
+        let first = self.sending.is_none();
         self.sending = if is_last { None } else { Some(kind) };
+        #[cfg(feature = "deflate")]
+        if let Some(compressor) = &mut self.compressor {
+            // The size is not known up front, so a streamed message is
+            // always compressed, each piece flushed to go out at once.
+            let compressed = compressor.compress(data, is_last).freeze();
+            self.push_frame(opcode, first, is_last, mask, Payload::Shared(compressed));
+            return Ok(());
+        }
+        let _ = first;
+        self.push_frame(opcode, false, is_last, mask, Payload::Borrowed(data));
         Ok(())
     }
 
@@ -510,6 +545,16 @@ impl Connection {
             return Err(SendError::NoRandomSource);
         }
         let opcode = data_opcode(kind);
+        #[cfg(feature = "deflate")]
+        let (payload, compressed) = match &mut self.compressor {
+            Some(c) if payload.as_slice().len() >= c.min_size => {
+                let bytes = c.compress(payload.as_slice(), true).freeze();
+                (Payload::Shared(bytes), true)
+            }
+            _ => (payload, false),
+        };
+        #[cfg(not(feature = "deflate"))]
+        let compressed = false;
         let len = payload.as_slice().len();
         match self.config.max_send_frame {
             Some(max) if max > 0 && len > max => {
@@ -526,13 +571,13 @@ impl Connection {
                         OpCode::Continuation
                     };
                     let mask = self.next_mask()?;
-                    self.push_frame(op, end == len, mask, piece);
+                    self.push_frame(op, compressed && at == 0, end == len, mask, piece);
                     at = end;
                 }
             }
             _ => {
                 let mask = self.next_mask()?;
-                self.push_frame(opcode, true, mask, payload);
+                self.push_frame(opcode, compressed, true, mask, payload);
             }
         }
         Ok(())
@@ -557,20 +602,22 @@ impl Connection {
         // A client without a random source cannot send; the public entry
         // points reject that case, and owed frames are dropped with it.
         if let Ok(mask) = self.next_mask() {
-            self.push_frame(opcode, true, mask, Payload::Borrowed(payload));
+            self.push_frame(opcode, false, true, mask, Payload::Borrowed(payload));
         }
     }
 
+    /// Queues one frame; `rsv1` marks the first frame of a compressed message.
     fn push_frame(
         &mut self,
         opcode: OpCode,
+        rsv1: bool,
         fin: bool,
         mask: Option<[u8; 4]>,
         payload: Payload<'_>,
     ) {
         let header = FrameHeader {
             fin,
-            rsv: Rsv::NONE,
+            rsv: if rsv1 { Rsv::RSV1 } else { Rsv::NONE },
             opcode,
             mask,
             payload_len: payload.as_slice().len() as u64,

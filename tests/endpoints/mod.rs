@@ -22,7 +22,10 @@ pub fn frames_sent_by(role: Role, mut wire: Vec<u8>) -> Vec<(FrameHeader, Vec<u8
     let mut frames = Vec::new();
     let mut at = 0;
     while at < wire.len() {
-        match decoder.decode(&mut wire[at..]).expect("endpoint wrote an invalid frame") {
+        match decoder
+            .decode(&mut wire[at..])
+            .expect("endpoint wrote an invalid frame")
+        {
             Status::Complete(frame) => {
                 frames.push((frame.header, frame.payload.to_vec()));
                 at += frame.consumed;
@@ -56,7 +59,10 @@ pub fn events(conn: &mut Connection) -> (Vec<Event>, Option<ProtocolError>) {
 
 /// A client and a server connection, already open.
 pub fn pair(config: Config) -> (Connection, Connection) {
-    (Connection::new(Role::Client, config.clone()), Connection::new(Role::Server, config))
+    (
+        Connection::new(Role::Client, config.clone()),
+        Connection::new(Role::Server, config),
+    )
 }
 
 /// Moves `from`'s output into `to`'s input and returns `to`'s events.
