@@ -1,4 +1,5 @@
-//! A sans-IO implementation of the WebSocket protocol (RFC 6455).
+//! A sans-IO implementation of the WebSocket protocol (RFC 6455) and of
+//! permessage-deflate (RFC 7692).
 //!
 //! This crate is a protocol core: it never touches a socket, a clock or a
 //! thread. Callers push received bytes in, pull events out, and take the
@@ -9,7 +10,43 @@
 //! - [`frame`]: a frame header type, a push decoder that borrows payloads
 //!   from the caller's buffer and unmasks them in place, and an encoder into
 //!   caller buffers; it never allocates;
-//! - [`utf8`] and [`close`]: incremental UTF-8 validation and close codes.
+//! - [`utf8`] and [`close`]: incremental UTF-8 validation and close codes;
+//! - [`handshake`]: the opening handshake for both roles;
+//! - [`Connection`]: the state machine users drive, after the handshake;
+//! - [`extensions`]: permessage-deflate (feature `deflate`).
+//!
+//! # The run loop
+//!
+//! After the handshake, a [`Connection`] is driven in the same few steps
+//! whatever the I/O model:
+//!
+//! 1. feed received bytes with [`Connection::handle_input`];
+//! 2. drain events with [`Connection::poll_event`] until `Ok(None)`;
+//! 3. send what the application wants (`send_*`, `close`);
+//! 4. drain output with [`Connection::poll_transmit`] and
+//!    [`Connection::advance_transmit`] until empty;
+//! 5. at [`Connection::poll_timeout`], call [`Connection::handle_timeout`];
+//! 6. close the transport when [`Connection::should_close_transport`] says so.
+//!
+//! ```
+//! use wsproto::{Config, Connection, Event, Role};
+//!
+//! // Two endpoints in memory: what one writes, the other reads.
+//! let mut client = Connection::new(Role::Client, Config::default());
+//! let mut server = Connection::new(Role::Server, Config::default());
+//! client.send_text("hello").unwrap();
+//! while let Some(bytes) = client.poll_transmit() {
+//!     let n = bytes.len();
+//!     server.handle_input(bytes);
+//!     client.advance_transmit(n);
+//! }
+//! match server.poll_event().unwrap() {
+//!     Some(Event::Text(text)) => assert_eq!(text.as_str(), "hello"),
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
+//!
+//! The frame layer stands alone too:
 //!
 //! ```
 //! use wsproto::frame::{encode_frame, FrameDecoder, FrameHeader, OpCode, Status};
@@ -57,3 +94,8 @@ pub use connection::{Connection, SendError, State};
 pub use error::{BufferTooSmall, ProtocolError};
 pub use event::{CloseFrame, Event, MessageKind, Utf8Bytes};
 pub use role::Role;
+
+/// The README's code blocks, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
