@@ -1,0 +1,97 @@
+//! Steady state allocates nothing: decoding, answering pings and echoing
+//! unfragmented messages that fit the receive buffer, after a warm-up, with
+//! a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use wsproto::{Config, Connection, Event, Role};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// A client's wire: `count` text messages of 16 bytes, a ping every tenth.
+fn client_wire(count: usize) -> Vec<u8> {
+    let mut client = Connection::new(Role::Client, Config::default());
+    for i in 0..count {
+        client.send_text(&format!("message {i:>8}")).unwrap();
+        if i % 10 == 0 {
+            client.send_ping(b"ping").unwrap();
+        }
+    }
+    let mut wire = Vec::new();
+    while let Some(bytes) = client.poll_transmit() {
+        let n = bytes.len();
+        wire.extend_from_slice(bytes);
+        client.advance_transmit(n);
+    }
+    wire
+}
+
+/// Feeds `wire` in reads of `read` bytes, echoing every message and writing
+/// the output into `sink` (cleared, never grown past its capacity).
+fn serve(server: &mut Connection, wire: &[u8], read: usize, sink: &mut Vec<u8>) -> (usize, usize) {
+    let (mut messages, mut pings) = (0, 0);
+    for chunk in wire.chunks(read) {
+        server.handle_input(chunk);
+        while let Some(event) = server.poll_event().unwrap() {
+            match event {
+                Event::Text(text) => {
+                    messages += 1;
+                    server.send_text_shared(text).unwrap();
+                }
+                Event::Ping(_) => pings += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        while let Some(bytes) = server.poll_transmit() {
+            let n = bytes.len().min(sink.capacity() - sink.len());
+            sink.extend_from_slice(&bytes[..n]);
+            server.advance_transmit(n);
+            if sink.len() == sink.capacity() {
+                sink.clear();
+            }
+        }
+    }
+    (messages, pings)
+}
+
+#[test]
+fn decode_pong_and_echo_allocate_nothing_after_warm_up() {
+    let warm_up = client_wire(2000);
+    let wire = client_wire(10_000);
+    let mut server = Connection::new(Role::Server, Config::default());
+    let mut sink = Vec::with_capacity(64 << 10);
+    serve(&mut server, &warm_up, 4096, &mut sink);
+
+    // Three rounds, so a periodic allocation (a buffer that is not
+    // reclaimed but regrown) could not hide behind the warm-up.
+    for round in 0..3 {
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let (messages, pings) = serve(&mut server, &wire, 4096, &mut sink);
+        let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        assert_eq!((messages, pings), (10_000, 1_000));
+        assert_eq!(allocations, 0, "allocations in steady state, round {round}");
+    }
+}
