@@ -1,0 +1,378 @@
+//! A chat room for browsers: one port serves the page at `/` and the
+//! WebSocket endpoint at `/ws`, as RFC 6455 §1.7 intends (HTTP and
+//! WebSocket sharing a port).
+//!
+//! ```sh
+//! cargo run --release --example chat                      # http://127.0.0.1:8080/
+//! cargo run --release --example chat -- 127.0.0.1:9000    # another address
+//! cargo run --release --features deflate --example chat   # with permessage-deflate
+//! ```
+//!
+//! Every message a browser sends is broadcast to every connected browser,
+//! as a small JSON object; joins and leaves are announced.
+//!
+//! The sockets and threads are this program's; the protocol is the
+//! library's. Each connection has a thread and a bounded queue of messages
+//! to send. A broadcast never waits: when a client's queue is full, the
+//! client has fallen too far behind and is closed with 1013 (try again
+//! later), so a slow or dead browser cannot stall the others. A thread also
+//! stops reading from its socket while its own output is backed up.
+
+mod support;
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use wsproto::handshake::{Request, Response};
+use wsproto::{CloseCode, Config, Connection, Event, State, Utf8Bytes};
+
+/// The page, plain HTML and JavaScript, served at `/`.
+const PAGE: &str = include_str!("chat/index.html");
+
+/// Messages waiting for one client before it counts as too far behind.
+const QUEUE_MESSAGES: usize = 64;
+/// Output bytes queued in one connection past which its thread takes no
+/// more broadcasts and reads nothing until the socket drains.
+const OUTPUT_BOUND: usize = 8 << 20;
+/// The largest message a browser may send (4 MiB).
+const MAX_MESSAGE: u64 = 4 << 20;
+/// How long a thread blocks on its socket before it looks at its queue.
+const TICK: Duration = Duration::from_millis(10);
+/// After the connection is closed, how long we keep trying to write the
+/// rest of the output (to a peer that may never read it).
+const LINGER: Duration = Duration::from_secs(2);
+/// Connections beyond this are refused with 503.
+const MAX_CLIENTS: usize = 1000;
+
+/// The connection limits: 4 MiB messages, a ping after 30 s of silence.
+fn config() -> Config {
+    Config {
+        max_frame_payload: MAX_MESSAGE,
+        max_message_size: MAX_MESSAGE,
+        keepalive_interval: Some(Duration::from_secs(30)),
+        ..Config::default()
+    }
+}
+
+/// One connected browser, as the others see it.
+struct Client {
+    name: String,
+    queue: SyncSender<Utf8Bytes>,
+    /// Set when the queue overflowed: the client's thread closes with 1013.
+    kicked: Arc<AtomicBool>,
+}
+
+/// The room: every client's queue, behind one lock held only for
+/// non-blocking work.
+#[derive(Default)]
+struct Hub {
+    next_id: AtomicU64,
+    clients: Mutex<HashMap<u64, Client>>,
+}
+
+/// What a connection's thread keeps of its registration.
+struct Member {
+    id: u64,
+    name: String,
+    queue: Receiver<Utf8Bytes>,
+    kicked: Arc<AtomicBool>,
+}
+
+impl Hub {
+    /// Registers a client, greets it with its name and announces it to the
+    /// room (itself included). `None` when the room is full.
+    fn join(&self) -> Option<Member> {
+        let mut clients = self.clients.lock().unwrap();
+        if clients.len() >= MAX_CLIENTS {
+            return None;
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let name = format!("guest-{id}");
+        let (tx, rx) = sync_channel(QUEUE_MESSAGES);
+        let kicked = Arc::new(AtomicBool::new(false));
+        let hello = format!(
+            r#"{{"type":"hello","name":{},"online":{}}}"#,
+            json_string(&name),
+            clients.len() + 1
+        );
+        let _ = tx.try_send(hello.into());
+        clients.insert(
+            id,
+            Client {
+                name: name.clone(),
+                queue: tx,
+                kicked: kicked.clone(),
+            },
+        );
+        let join = format!(r#"{{"type":"join","name":{}}}"#, json_string(&name));
+        Self::send_all(&mut clients, join.into());
+        Some(Member {
+            id,
+            name,
+            queue: rx,
+            kicked,
+        })
+    }
+
+    /// Unregisters a client and announces its leaving to the others.
+    fn leave(&self, member: &Member) {
+        let mut clients = self.clients.lock().unwrap();
+        clients.remove(&member.id);
+        let leave = format!(r#"{{"type":"leave","name":{}}}"#, json_string(&member.name));
+        Self::send_all(&mut clients, leave.into());
+    }
+
+    /// Queues `message` for every client, without waiting.
+    fn broadcast(&self, message: Utf8Bytes) {
+        Self::send_all(&mut self.clients.lock().unwrap(), message);
+    }
+
+    /// A client whose queue is full is dropped from the room and told to
+    /// close: it cannot hold up the others.
+    fn send_all(clients: &mut HashMap<u64, Client>, message: Utf8Bytes) {
+        clients.retain(|_, client| match client.queue.try_send(message.clone()) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                eprintln!("{} fell too far behind: closing with 1013", client.name);
+                client.kicked.store(true, Ordering::Relaxed);
+                false
+            }
+            Err(TrySendError::Disconnected(_)) => false,
+        });
+    }
+}
+
+/// `text` as a JSON string literal, quotes included (RFC 8259 §7).
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c < ' ' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Answers one TCP connection: the page, a 404, or the chat.
+fn serve(mut stream: TcpStream, hub: &Hub) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let peer = stream.peer_addr()?;
+    let request = support::read_request(&mut stream)?;
+    let path = request.path();
+    if !request.is_upgrade() {
+        let response = match (request.method(), path) {
+            ("GET", "/") => Response::new(200)
+                .with_header("Content-Type", "text/html; charset=utf-8")
+                .with_header("Cache-Control", "no-cache")
+                .with_header("Connection", "close")
+                .with_body(PAGE),
+            _ => request.reject(404, "not found\n"),
+        };
+        return respond(stream, &response);
+    }
+    if path != "/ws" {
+        return respond(stream, &request.reject(404, "not found\n"));
+    }
+    if !same_origin(&request) {
+        return respond(stream, &request.forbid());
+    }
+    let Some(member) = hub.join() else {
+        return respond(stream, &request.reject(503, "the room is full\n"));
+    };
+    let result = support::accept(&mut stream, request, config()).and_then(|mut conn| {
+        let compression = if conn.is_deflate_enabled() {
+            "permessage-deflate negotiated"
+        } else {
+            "no compression"
+        };
+        eprintln!("{} joined from {peer} ({compression})", member.name);
+        let result = session(&mut stream, &mut conn, hub, &member);
+        if member.kicked.load(Ordering::Relaxed) {
+            eprintln!("{} dropped: too far behind", member.name);
+        } else {
+            let code = conn.close_status().map_or(1006, |status| status.code.0);
+            eprintln!("{} left (code {code})", member.name);
+        }
+        result
+    });
+    hub.leave(&member);
+    result
+}
+
+/// §10.2: a browser names the page's origin; refuse pages served by other
+/// sites, so that they cannot talk to the room with a visitor's browser.
+fn same_origin(request: &Request) -> bool {
+    let Some(origin) = request.origin() else {
+        return true; // not a browser
+    };
+    let origin_host = origin.split_once("://").map_or(origin, |(_, host)| host);
+    request
+        .host()
+        .is_some_and(|host| host.eq_ignore_ascii_case(origin_host))
+}
+
+/// Writes a plain HTTP response and closes the connection.
+fn respond(mut stream: TcpStream, response: &Response) -> io::Result<()> {
+    let mut out = Vec::new();
+    response.write_to_vec(&mut out);
+    stream.write_all(&out)?;
+    // Half-close, then read until the client closes: closing with unread
+    // input would reset the connection and could cut the response short.
+    stream.shutdown(Shutdown::Write)?;
+    stream.set_read_timeout(Some(Duration::from_secs(1)))?;
+    let mut sink = [0u8; 1024];
+    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    Ok(())
+}
+
+/// The run loop of one browser's connection: the library's six steps, with
+/// the room's queue as the application's input.
+fn session(
+    stream: &mut TcpStream,
+    conn: &mut Connection,
+    hub: &Hub,
+    member: &Member,
+) -> io::Result<()> {
+    let start = Instant::now();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut closed_at = None;
+    stream.set_read_timeout(Some(TICK))?;
+    stream.set_write_timeout(Some(TICK))?;
+    loop {
+        // 1-2. What the browser sent: every text message goes to the room.
+        loop {
+            match conn.poll_event() {
+                Ok(Some(Event::Text(text))) => hub.broadcast(
+                    format!(
+                        r#"{{"type":"message","name":{},"text":{}}}"#,
+                        json_string(&member.name),
+                        json_string(text.as_str())
+                    )
+                    .into(),
+                ),
+                Ok(Some(Event::Binary(_))) => {
+                    let _ = conn.close(CloseCode::UNSUPPORTED_DATA, "text messages only");
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(error) => {
+                    eprintln!("{}: protocol error: {error}", member.name);
+                    break;
+                }
+            }
+            // Between events too, so that a burst from this browser does
+            // not overflow its own queue with the echoes.
+            take_from_room(conn, member);
+        }
+        // 3. What the room sent, on every turn.
+        take_from_room(conn, member);
+        // 4. Write what we can within a tick.
+        flush(stream, conn)?;
+        // 6. Done, or given up on a peer that does not read.
+        if conn.should_close_transport() {
+            break;
+        }
+        if conn.state() == State::Closed
+            && closed_at.get_or_insert_with(Instant::now).elapsed() > LINGER
+        {
+            break;
+        }
+        // 5. Timers: the close handshake's and the keepalive ping's.
+        if conn.poll_timeout().is_some_and(|at| at <= start.elapsed()) {
+            conn.handle_timeout(start.elapsed());
+            continue;
+        }
+        // 1. Read, unless our output is backed up: then the browser waits.
+        if conn.pending_transmit() >= OUTPUT_BOUND {
+            continue;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => conn.handle_eof(),
+            Ok(n) => conn.handle_input(&buf[..n]),
+            Err(e) if is_timeout(&e) => {}
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => conn.handle_eof(),
+            Err(e) => return Err(e),
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+    Ok(())
+}
+
+/// Moves queued broadcasts into the connection while its output is short;
+/// closes with 1013 if the room gave up on this client.
+fn take_from_room(conn: &mut Connection, member: &Member) {
+    if member.kicked.load(Ordering::Relaxed) && conn.state() == State::Open {
+        let _ = conn.close(CloseCode::TRY_AGAIN_LATER, "too far behind");
+    }
+    while conn.state() == State::Open && conn.pending_transmit() < OUTPUT_BOUND {
+        match member.queue.try_recv() {
+            Ok(message) => {
+                let _ = conn.send_text_shared(message);
+            }
+            Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+        }
+    }
+}
+
+/// Writes queued output until it is drained or the socket is full for a
+/// whole tick (the write timeout).
+fn flush(stream: &mut TcpStream, conn: &mut Connection) -> io::Result<()> {
+    while let Some(bytes) = conn.poll_transmit() {
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => conn.advance_transmit(n),
+            Err(e) if is_timeout(&e) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+fn main() -> io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listener = TcpListener::bind(&addr)?;
+    let compression = if cfg!(feature = "deflate") {
+        "permessage-deflate offered to browsers"
+    } else {
+        "no compression; build with --features deflate for permessage-deflate"
+    };
+    println!(
+        "chat: open http://{}/ in a browser ({compression})",
+        listener.local_addr()?
+    );
+    let hub = Arc::new(Hub::default());
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let hub = hub.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = serve(stream, &hub) {
+                if e.kind() != io::ErrorKind::UnexpectedEof {
+                    eprintln!("connection ended: {e}");
+                }
+            }
+        });
+    }
+    Ok(())
+}
