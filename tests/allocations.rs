@@ -10,19 +10,26 @@ use wsproto::{Config, Connection, Event, Role};
 struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+/// The counters are global: tests that read them take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -79,6 +86,7 @@ fn serve(server: &mut Connection, wire: &[u8], read: usize, sink: &mut Vec<u8>) 
 
 #[test]
 fn decode_pong_and_echo_allocate_nothing_after_warm_up() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let warm_up = client_wire(2000);
     let wire = client_wire(10_000);
     let mut server = Connection::new(Role::Server, Config::default());
@@ -94,4 +102,56 @@ fn decode_pong_and_echo_allocate_nothing_after_warm_up() {
         assert_eq!((messages, pings), (10_000, 1_000));
         assert_eq!(allocations, 0, "allocations in steady state, round {round}");
     }
+}
+
+/// Heap bytes allocated while running `f`, still live after it returns.
+fn heap_kept_by<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = LIVE_BYTES.load(Ordering::Relaxed);
+    let value = f();
+    (
+        value,
+        LIVE_BYTES.load(Ordering::Relaxed).saturating_sub(before),
+    )
+}
+
+#[test]
+fn an_idle_connection_holds_under_one_kib_in_all() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let size = std::mem::size_of::<Connection>();
+    assert!(size <= 700, "size_of::<Connection>() = {size}");
+    let (mut server, heap) = heap_kept_by(|| Connection::new(Role::Server, Config::default()));
+    assert_eq!(heap, 0, "a new connection allocates nothing");
+
+    // After traffic, including a large message, the buffers can be let go.
+    let mut wire = client_wire(100);
+    let mut big = Connection::new(Role::Client, Config::default());
+    big.send_binary(&vec![7; 1 << 20]).unwrap();
+    while let Some(bytes) = big.poll_transmit() {
+        let n = bytes.len();
+        wire.extend_from_slice(bytes);
+        big.advance_transmit(n);
+    }
+    let ((), heap) = heap_kept_by(|| {
+        let mut sink = Vec::with_capacity(64 << 10);
+        for chunk in wire.chunks(4096) {
+            server.handle_input(chunk);
+            while let Some(event) = server.poll_event().unwrap() {
+                if let Event::Text(text) = event {
+                    server.send_text_shared(text).unwrap();
+                }
+            }
+            while let Some(bytes) = server.poll_transmit() {
+                let n = bytes.len().min(sink.capacity() - sink.len());
+                sink.extend_from_slice(&bytes[..n]);
+                server.advance_transmit(n);
+                sink.clear();
+            }
+        }
+        server.release_idle_buffers();
+    });
+    assert_eq!(
+        heap, 0,
+        "heap kept by an idle connection after release_idle_buffers"
+    );
+    assert!(size + heap <= 1024);
 }

@@ -103,6 +103,20 @@ impl Inbound {
         self.partial = None;
     }
 
+    /// Frees the buffers that hold nothing, for a connection going idle.
+    pub(crate) fn release_idle_buffers(&mut self) {
+        if self.rx.is_empty() {
+            self.rx = BytesMut::new();
+        }
+        if self.assembly.is_empty() {
+            self.assembly = BytesMut::new();
+        }
+        #[cfg(feature = "deflate")]
+        if self.inflated.is_empty() {
+            self.inflated = BytesMut::new();
+        }
+    }
+
     /// Decodes the next item from the receive buffer, or `None` when more
     /// bytes are needed.
     pub(crate) fn next(&mut self) -> Result<Option<Received>, ProtocolError> {

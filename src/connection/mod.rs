@@ -483,6 +483,17 @@ impl Connection {
         self.outbound.advance(n);
     }
 
+    /// Frees the receive and send buffers that hold nothing, so an idle
+    /// connection costs only its own `size_of` (about 600 bytes). Buffers
+    /// are kept between messages otherwise, so that steady traffic does not
+    /// allocate; call this when a connection goes quiet (e.g. a read would
+    /// block and no output is pending). Buffers larger than 64 KiB are let
+    /// go on their own once drained.
+    pub fn release_idle_buffers(&mut self) {
+        self.inbound.release_idle_buffers();
+        self.outbound.release_idle_buffers();
+    }
+
     /// Bytes queued for writing (a pong owed but not yet queued excluded):
     /// for backpressure.
     pub fn pending_transmit(&self) -> usize {

@@ -70,6 +70,14 @@ impl Outbound {
         }
     }
 
+    /// Frees the buffers once everything has been written.
+    pub(crate) fn release_idle_buffers(&mut self) {
+        if self.len == 0 {
+            self.queue = VecDeque::new();
+            self.staging = BytesMut::new();
+        }
+    }
+
     /// Total bytes waiting to be written.
     pub(crate) fn len(&self) -> usize {
         self.len
