@@ -609,6 +609,34 @@ fn a_large_shared_payload_goes_out_by_reference() {
     assert_eq!(server.poll_transmit(), None);
 }
 
+#[test]
+fn an_owed_pong_goes_out_before_our_close_frame() {
+    // Found by fuzzing: a pong owed while output was long used to follow
+    // the close frame, which must be the last frame sent.
+    let mut server = server();
+    server.send_binary(&vec![0; 20 << 10]).unwrap();
+    server.handle_input(&client_frame(true, 0x9, b"p"));
+    assert_eq!(events(&mut server).0.len(), 1);
+    server.close(CloseCode::NORMAL, "").unwrap();
+    let frames = frames_sent_by(Role::Server, drain_output(&mut server));
+    let opcodes: Vec<_> = frames.iter().map(|(h, _)| h.opcode).collect();
+    assert_eq!(opcodes, vec![OpCode::Binary, OpCode::Pong, OpCode::Close]);
+}
+
+#[test]
+fn the_receive_buffer_does_not_grow_once_closed() {
+    // Found by fuzzing: bytes appended through receive_buffer after a
+    // failure were kept forever.
+    let mut server = server();
+    server.handle_input(&raw_frame(true, 0, 0x1, None, b"x")); // unmasked
+    assert!(server.poll_event().is_err());
+    for _ in 0..100 {
+        server.receive_buffer().extend_from_slice(&[0; 1000]);
+        assert_eq!(server.poll_event(), Ok(None));
+    }
+    assert!(server.receive_buffer().len() <= 1000);
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;

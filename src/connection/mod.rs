@@ -218,6 +218,10 @@ impl Connection {
     /// tokio's `read_buf`); append only. Equivalent to `handle_input`
     /// without the copy.
     pub fn receive_buffer(&mut self) -> &mut BytesMut {
+        if !self.accepts_input() {
+            // Nothing more is decoded: do not let what is read pile up.
+            self.inbound.rx.clear();
+        }
         self.note_input();
         &mut self.inbound.rx
     }
@@ -596,6 +600,8 @@ impl Connection {
 
     /// Queues our close frame; `None` sends an empty body.
     fn queue_close(&mut self, code: Option<CloseCode>, reason: &str) {
+        // A pong still owed goes first: nothing may follow the close.
+        self.flush_owed_pong();
         let mut body = [0; 125];
         let len = match code {
             Some(code) => {
