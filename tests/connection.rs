@@ -566,6 +566,33 @@ fn keepalive_pings_after_silence_and_gives_up_without_a_pong() {
 }
 
 #[test]
+fn only_input_that_arrives_postpones_the_keepalive() {
+    let config = Config {
+        keepalive_interval: Some(Duration::from_secs(30)),
+        ..Config::default()
+    };
+    let mut server = Connection::new(Role::Server, config);
+    server.handle_timeout(Duration::from_secs(0));
+    // Lending the buffer without reading into it is not input.
+    for t in [10, 20] {
+        let _ = server.receive_buffer();
+        assert_eq!(server.poll_event(), Ok(None));
+        server.handle_timeout(Duration::from_secs(t));
+    }
+    assert_eq!(server.poll_timeout(), Some(Duration::from_secs(30)));
+    // Bytes read into it are, once decoded.
+    server
+        .receive_buffer()
+        .extend_from_slice(&client_frame(true, 0xA, b""));
+    assert_eq!(
+        server.poll_event().unwrap(),
+        Some(Event::Pong(Bytes::new()))
+    );
+    server.handle_timeout(Duration::from_secs(25));
+    assert_eq!(server.poll_timeout(), Some(Duration::from_secs(55)));
+}
+
+#[test]
 fn send_errors_are_typed_and_queue_nothing() {
     let mut server = server();
     assert_eq!(

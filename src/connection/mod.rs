@@ -131,6 +131,8 @@ pub struct Connection {
     transport_done: bool,
     /// The connection failed (§7.1.7).
     failed: bool,
+    /// Receive buffer length after the last decode: more means new input.
+    rx_len_after_poll: usize,
     /// The permessage-deflate send side, once negotiated.
     #[cfg(feature = "deflate")]
     compressor: Option<crate::extensions::deflate::Compressor>,
@@ -157,6 +159,7 @@ impl Connection {
             sending: None,
             transport_done: false,
             failed: false,
+            rx_len_after_poll: 0,
             #[cfg(feature = "deflate")]
             compressor: None,
         }
@@ -222,7 +225,8 @@ impl Connection {
             // Nothing more is decoded: do not let what is read pile up.
             self.inbound.rx.clear();
         }
-        self.note_input();
+        // Input is noticed (for the keepalive) when it is decoded, since
+        // lending the buffer does not mean anything was read into it.
         &mut self.inbound.rx
     }
 
@@ -241,7 +245,12 @@ impl Connection {
         if !self.accepts_input() {
             return Ok(None);
         }
-        let received = match self.inbound.next() {
+        if self.inbound.rx.len() > self.rx_len_after_poll {
+            self.note_input();
+        }
+        let next = self.inbound.next();
+        self.rx_len_after_poll = self.inbound.rx.len();
+        let received = match next {
             Ok(Some(received)) => received,
             Ok(None) => return Ok(None),
             Err(error) => {
