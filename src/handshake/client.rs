@@ -20,10 +20,10 @@ use alloc::vec::Vec;
 /// offers, extra header fields, and limits on the response head.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientConfig {
-    origin: Option<String>,
-    protocols: Vec<String>,
-    extensions: Vec<ExtensionOffer>,
-    headers: Headers,
+    pub(super) origin: Option<String>,
+    pub(super) protocols: Vec<String>,
+    pub(super) extensions: Vec<ExtensionOffer>,
+    pub(super) headers: Headers,
     limits: Limits,
 }
 
@@ -67,8 +67,29 @@ impl ClientConfig {
         self
     }
 
+    /// The fields every opening request carries after the key and `Origin`
+    /// (HTTP/1.1 Upgrade and extended CONNECT alike): subprotocols,
+    /// `Sec-WebSocket-Version: 13`, extension offers, extra fields.
+    pub(super) fn for_each_offer_field(&self, f: &mut dyn FnMut(&str, &[u8])) {
+        if !self.protocols.is_empty() {
+            f(
+                "Sec-WebSocket-Protocol",
+                self.protocols.join(", ").as_bytes(),
+            );
+        }
+        f("Sec-WebSocket-Version", b"13");
+        if !self.extensions.is_empty() {
+            let mut value = String::new();
+            let _ = ExtensionOffer::write_list(&self.extensions, &mut value);
+            f("Sec-WebSocket-Extensions", value.as_bytes());
+        }
+        for (name, value) in self.headers.iter() {
+            f(name, value);
+        }
+    }
+
     /// Checks everything the request will carry.
-    fn check(&self) -> Result<(), UsageError> {
+    pub(super) fn check(&self) -> Result<(), UsageError> {
         // §4.1 point 10: "The elements that comprise this value MUST be
         // non-empty strings with characters in the range U+0021 to U+007E not
         // including separator characters [...] and MUST all be unique strings."
@@ -100,11 +121,11 @@ impl ClientConfig {
 /// Connection_ (closes the transport).
 #[derive(Debug)]
 pub struct ClientHandshake {
-    host: String,
-    resource: String,
+    pub(super) host: String,
+    pub(super) resource: String,
     key: [u8; 24],
     config: ClientConfig,
-    reader: HeadReader,
+    pub(super) reader: HeadReader,
 }
 
 impl ClientHandshake {
@@ -154,41 +175,29 @@ impl ClientHandshake {
     }
 
     /// The request, in the order of the example of §1.2: `GET` of the
-    /// resource name, `Host`, `Upgrade: websocket`, `Connection: Upgrade`,
-    /// the key, `Origin` and subprotocols if any, version 13, then extension
-    /// offers and extra fields.
+    /// resource name, then the fields of [`Self::for_each_field`].
     fn encode(&self, s: &mut dyn Sink) {
-        let c = &self.config;
         s.put(b"GET ");
         s.put(self.resource.as_bytes());
         s.put(b" HTTP/1.1\r\n");
-        put_header(s, "Host", self.host.as_bytes());
-        put_header(s, "Upgrade", b"websocket");
-        put_header(s, "Connection", b"Upgrade");
-        put_header(s, "Sec-WebSocket-Key", &self.key);
-        if let Some(origin) = &c.origin {
-            put_header(s, "Origin", origin.as_bytes());
-        }
-        if !c.protocols.is_empty() {
-            s.put(b"Sec-WebSocket-Protocol: ");
-            for (i, p) in c.protocols.iter().enumerate() {
-                if i > 0 {
-                    s.put(b", ");
-                }
-                s.put(p.as_bytes());
-            }
-            s.put(b"\r\n");
-        }
-        put_header(s, "Sec-WebSocket-Version", b"13");
-        if !c.extensions.is_empty() {
-            s.put(b"Sec-WebSocket-Extensions: ");
-            let _ = ExtensionOffer::write_list(&c.extensions, &mut super::FmtSink(s));
-            s.put(b"\r\n");
-        }
-        for (name, value) in c.headers.iter() {
-            put_header(s, name, value);
-        }
+        self.for_each_field(&mut |name, value| put_header(s, name, value));
         s.put(b"\r\n");
+    }
+
+    /// The request's header fields, in the order of the example of §1.2:
+    /// `Host`, `Upgrade: websocket`, `Connection: Upgrade`, the key,
+    /// `Origin` and subprotocols if any, version 13, then extension offers
+    /// and extra fields. Shared by the HTTP/1.1 writer and the `http`
+    /// feature's `http::Request`.
+    pub(super) fn for_each_field(&self, f: &mut dyn FnMut(&str, &[u8])) {
+        f("Host", self.host.as_bytes());
+        f("Upgrade", b"websocket");
+        f("Connection", b"Upgrade");
+        f("Sec-WebSocket-Key", &self.key);
+        if let Some(origin) = &self.config.origin {
+            f("Origin", origin.as_bytes());
+        }
+        self.config.for_each_offer_field(f);
     }
 
     /// Takes bytes received from the server: [`Status::Partial`] until the
@@ -227,7 +236,7 @@ impl ClientHandshake {
 
     /// Checks a 101 response against §4.1: the subprotocol and extensions
     /// in use, or the rule broken.
-    fn check(
+    pub(super) fn check(
         &self,
         minor_version: u8,
         headers: &Headers,
@@ -260,6 +269,18 @@ impl ClientHandshake {
             }
             _ => return Err(HandshakeError::AcceptMismatch),
         }
+        self.config.check_negotiated(headers)
+    }
+}
+
+impl ClientConfig {
+    /// §4.1 points 5 and 6 on a server's answer (101, or the 200 of an
+    /// extended CONNECT): the extensions and the subprotocol in use, each
+    /// one that was offered.
+    pub(super) fn check_negotiated(
+        &self,
+        headers: &Headers,
+    ) -> Result<(Option<String>, Vec<ExtensionOffer>), HandshakeError> {
         // §4.1 point 5: only extensions that were offered (by name).
         let mut extensions = Vec::new();
         for value in headers.get_all("Sec-WebSocket-Extensions") {
@@ -268,7 +289,6 @@ impl ClientHandshake {
         }
         if let Some(e) = extensions.iter().find(|e| {
             !self
-                .config
                 .extensions
                 .iter()
                 .any(|o| o.name.eq_ignore_ascii_case(&e.name))
@@ -279,7 +299,7 @@ impl ClientHandshake {
         let mut protocols = headers.list("Sec-WebSocket-Protocol");
         let protocol = match (protocols.next(), protocols.next()) {
             (None, _) => None,
-            (Some(p), None) if self.config.protocols.iter().any(|o| o.as_bytes() == p) => {
+            (Some(p), None) if self.protocols.iter().any(|o| o.as_bytes() == p) => {
                 Some(String::from_utf8_lossy(p).into_owned())
             }
             _ => {

@@ -69,9 +69,14 @@ use core::fmt;
 pub mod accept;
 mod client;
 mod error;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod extended_connect;
 pub mod extension;
 mod head;
 mod headers;
+#[cfg(feature = "http")]
+mod http;
 mod response;
 mod server;
 mod url;

@@ -75,8 +75,12 @@ pub struct Request {
 }
 
 impl Request {
-    /// Checks every rule of §4.2.1 on a request that asks for WebSocket.
-    fn validate(head: RequestHead, leftover: BytesMut) -> Result<Request, HandshakeError> {
+    /// Checks every rule of §4.2.1 on a request that asks for WebSocket
+    /// (also the entry point of the `http` feature's `Request::from_http`).
+    pub(super) fn validate(
+        head: RequestHead,
+        leftover: BytesMut,
+    ) -> Result<Request, HandshakeError> {
         let RequestHead {
             method,
             target,
@@ -131,16 +135,7 @@ impl Request {
         if !headers.has_token("Connection", "Upgrade") {
             return Err(HandshakeError::MissingConnectionUpgrade);
         }
-        // §4.2.1 point 6: "A |Sec-WebSocket-Version| header field, with a
-        // value of 13." Checked before the key, so that a client speaking
-        // another version learns which one we speak (426, §4.2.2).
-        if !headers.contains("Sec-WebSocket-Version") {
-            return Err(HandshakeError::MissingVersion);
-        }
-        let mut versions = headers.list("Sec-WebSocket-Version").peekable();
-        if versions.peek().is_none() || !versions.all(|v| v == b"13") {
-            return Err(HandshakeError::UnsupportedVersion);
-        }
+        check_version(headers)?;
         // §4.2.1 point 5, and §11.3.1: "The |Sec-WebSocket-Key| header
         // field MUST NOT appear more than once in an HTTP request."
         let key = match headers.count("Sec-WebSocket-Key") {
@@ -154,22 +149,7 @@ impl Request {
         if !is_valid_key(key) {
             return Err(HandshakeError::InvalidKey);
         }
-        // §4.2.1 point 8: "a list of values indicating which protocols the
-        // client would like to speak, ordered by preference", each a token.
-        let mut protocols = Vec::new();
-        for p in headers.list("Sec-WebSocket-Protocol") {
-            if !is_token(p) {
-                return Err(HandshakeError::InvalidProtocolHeader);
-            }
-            // A token is ASCII.
-            protocols.push(p.iter().map(|&b| b as char).collect());
-        }
-        // §4.2.1 point 9 and §9.1.
-        let mut extensions = Vec::new();
-        for value in headers.get_all("Sec-WebSocket-Extensions") {
-            ExtensionOffer::parse_list_into(value, &mut extensions)
-                .map_err(|_| HandshakeError::InvalidExtensionHeader)?;
-        }
+        let (protocols, extensions) = offered_lists(headers)?;
         Ok(Offer {
             accept: AcceptKey::from_key(key),
             protocols,
@@ -267,52 +247,15 @@ impl Request {
         let Some(offer) = &self.offer else {
             return Err(UsageError::NotAnUpgrade);
         };
-        if let Some(p) = &accept.protocol {
-            if !offer.protocols.iter().any(|o| o == p) {
-                return Err(UsageError::ProtocolNotOffered(p.clone()));
-            }
-        }
-        for ext in &accept.extensions {
-            if !offer
-                .extensions
-                .iter()
-                .any(|o| o.name.eq_ignore_ascii_case(&ext.name))
-            {
-                return Err(UsageError::ExtensionNotOffered(ext.name.clone()));
-            }
-            if !ext.is_valid() {
-                return Err(UsageError::InvalidHeader("Sec-WebSocket-Extensions".into()));
-            }
-        }
-        for (name, value) in accept.headers.iter() {
-            check_extra_header(name, value)?;
-        }
+        accept.check(&offer.protocols, &offer.extensions)?;
         let mut response = Response::new(101)
             .with_header("Upgrade", "websocket")
             .with_header("Connection", "Upgrade")
             .with_header("Sec-WebSocket-Accept", offer.accept.as_str());
-        if let Some(p) = &accept.protocol {
-            response
-                .headers
-                .append("Sec-WebSocket-Protocol", p.as_str());
-        }
-        if !accept.extensions.is_empty() {
-            let mut value = String::new();
-            let _ = ExtensionOffer::write_list(&accept.extensions, &mut value);
-            response.headers.append("Sec-WebSocket-Extensions", value);
-        }
-        for (name, value) in accept.headers.iter() {
-            response.headers.append(name, value);
-        }
-        let negotiated = Negotiated {
-            role: Role::Server,
-            protocol: accept.protocol,
-            extensions: accept.extensions,
-            leftover: self.leftover,
-        };
+        accept.append_fields(&mut response.headers);
         Ok(Accepted {
             response,
-            negotiated,
+            negotiated: accept.into_negotiated(self.leftover),
         })
     }
 
@@ -368,4 +311,100 @@ impl Accept {
         self.headers.append(name, value);
         self
     }
+}
+
+impl Accept {
+    /// Checks the answer against what the client offered: §4.2.2, the
+    /// chosen values "MUST be derived from" the client's.
+    pub(super) fn check(
+        &self,
+        protocols: &[String],
+        extensions: &[ExtensionOffer],
+    ) -> Result<(), UsageError> {
+        if let Some(p) = &self.protocol {
+            if !protocols.iter().any(|o| o == p) {
+                return Err(UsageError::ProtocolNotOffered(p.clone()));
+            }
+        }
+        for ext in &self.extensions {
+            if !extensions
+                .iter()
+                .any(|o| o.name.eq_ignore_ascii_case(&ext.name))
+            {
+                return Err(UsageError::ExtensionNotOffered(ext.name.clone()));
+            }
+            if !ext.is_valid() {
+                return Err(UsageError::InvalidHeader("Sec-WebSocket-Extensions".into()));
+            }
+        }
+        for (name, value) in self.headers.iter() {
+            check_extra_header(name, value)?;
+        }
+        Ok(())
+    }
+
+    /// Appends the negotiated `Sec-WebSocket-Protocol` and
+    /// `Sec-WebSocket-Extensions`, then the extra fields, to a response.
+    pub(super) fn append_fields(&self, headers: &mut Headers) {
+        if let Some(p) = &self.protocol {
+            headers.append("Sec-WebSocket-Protocol", p.as_str());
+        }
+        if !self.extensions.is_empty() {
+            let mut value = String::new();
+            let _ = ExtensionOffer::write_list(&self.extensions, &mut value);
+            headers.append("Sec-WebSocket-Extensions", value);
+        }
+        for (name, value) in self.headers.iter() {
+            headers.append(name, value);
+        }
+    }
+
+    /// What the connection needs once the answer is sent.
+    pub(super) fn into_negotiated(self, leftover: BytesMut) -> Negotiated {
+        Negotiated {
+            role: Role::Server,
+            protocol: self.protocol,
+            extensions: self.extensions,
+            leftover,
+        }
+    }
+}
+
+/// §4.2.1 point 6: "A |Sec-WebSocket-Version| header field, with a value of
+/// 13." Checked before the key, so that a client speaking another version
+/// learns which one we speak (426, §4.2.2). Shared with extended CONNECT
+/// (RFC 8441 §5: the field is "used [...] as defined in \[RFC6455\]").
+pub(super) fn check_version(headers: &Headers) -> Result<(), HandshakeError> {
+    if !headers.contains("Sec-WebSocket-Version") {
+        return Err(HandshakeError::MissingVersion);
+    }
+    let mut versions = headers.list("Sec-WebSocket-Version").peekable();
+    if versions.peek().is_none() || !versions.all(|v| v == b"13") {
+        return Err(HandshakeError::UnsupportedVersion);
+    }
+    Ok(())
+}
+
+/// The subprotocols and extensions a client offers (§4.2.1 points 8 and 9),
+/// checked against their grammar. Shared with extended CONNECT.
+pub(super) fn offered_lists(
+    headers: &Headers,
+) -> Result<(Vec<String>, Vec<ExtensionOffer>), HandshakeError> {
+    // §4.2.1 point 8: "a list of values indicating which protocols the
+    // client would like to speak, ordered by preference", each a token.
+    let mut protocols = Vec::new();
+    for p in headers.list("Sec-WebSocket-Protocol") {
+        if !is_token(p) {
+            return Err(HandshakeError::InvalidProtocolHeader);
+        }
+        // A token is ASCII.
+        protocols.push(p.iter().map(|&b| b as char).collect());
+    }
+    // §4.2.1 point 9 and §9.1.
+    let mut extensions = Vec::new();
+    for value in headers.get_all("Sec-WebSocket-Extensions") {
+        ExtensionOffer::parse_list_into(value, &mut extensions)
+            .map_err(|_| HandshakeError::InvalidExtensionHeader)?;
+    }
+    Ok((protocols, extensions))
 }
