@@ -11,12 +11,20 @@
 //!
 //! # Memory
 //!
-//! A connection that negotiated nothing allocates nothing for compression.
-//! One that did holds a zlib-rs compressor and decompressor: measured with
-//! a counting allocator (see `tests/deflate.rs`), about 268 KiB for the
-//! compressor and 44 KiB for the decompressor at 15 window bits, shrinking
-//! with the window (the compressor's hash tables and window scale with
-//! 2^window_bits).
+//! A connection that negotiated nothing allocates nothing for compression
+//! (`Connection::new` allocates nothing at all). One that did holds a
+//! zlib-rs compressor and decompressor, allocated in full by
+//! [`Connection::enable_deflate`](crate::Connection::enable_deflate) and
+//! not growing with use. Measured with a counting allocator (see
+//! `tests/deflate.rs`, and `docs/deflate.md` for the table): the
+//! compressor takes 245 KiB at 8 or 9 window bits, 259 KiB at 12 and
+//! 371 KiB at 15 (its hash table and pending buffer are fixed, only the
+//! window and chain scale with 2^window_bits); the decompressor 47 KiB
+//! whatever the window. A connection at 15 bits both ways holds 418 KiB,
+//! at 12 bits 306 KiB, at 8 or 9 bits 292 KiB. Receiving then keeps an
+//! inflate buffer the size of the largest message seen, as the receive
+//! buffer does without compression, and sending keeps at most 32 KiB of
+//! compressor output space.
 
 use alloc::boxed::Box;
 use alloc::string::ToString;
@@ -97,7 +105,7 @@ pub enum DeflateNegotiationError {
     /// A parameter the extension does not define.
     #[error("unknown permessage-deflate parameter {0:?}")]
     UnknownParameter(alloc::string::String),
-    /// A parameter given twice (§7: "a server MUST decline [...] if [it]
+    /// A parameter given twice (§7: "a server MUST decline \[...\] if \[it\]
     /// includes multiple extension parameters with the same name").
     #[error("duplicate permessage-deflate parameter {0:?}")]
     DuplicateParameter(alloc::string::String),
@@ -138,11 +146,16 @@ impl Parsed {
                 match value.as_deref() {
                     None => Ok(None),
                     // §7.1.2.1: "The value [...] MUST be an integer in the
-                    // range 8 to 15 inclusive [...] without leading zeros".
-                    Some(v) if !v.starts_with('0') => match v.parse::<u8>() {
-                        Ok(b @ 8..=15) => Ok(Some(b)),
-                        _ => Err(InvalidValue(lower.clone())),
-                    },
+                    // range 8 to 15 inclusive [...] without leading zeros"
+                    // (the ABNF is `1*DIGIT`: no sign, which `parse` takes).
+                    Some(v)
+                        if !v.starts_with('0') && v.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        match v.parse::<u8>() {
+                            Ok(b @ 8..=15) => Ok(Some(b)),
+                            _ => Err(InvalidValue(lower.clone())),
+                        }
+                    }
                     Some(_) => Err(InvalidValue(lower.clone())),
                 }
             };
@@ -342,15 +355,18 @@ impl Compressor {
     /// Compresses `input` as (part of) one message; with `is_last` the sync
     /// flush's tail is removed (§7.2.1) and the context reset if agreed.
     pub(crate) fn compress(&mut self, input: &[u8], is_last: bool) -> BytesMut {
+        // Room is added in steps as zlib fills it: a message that compresses
+        // well never reserves its uncompressed size.
+        const STEP: usize = 32 << 10;
         let mut consumed = 0;
         loop {
-            // Room for the input plus the flush markers and block headers.
-            self.out.reserve(input.len() - consumed + 64);
+            // Room for the input plus the flush markers and block headers
+            // (zeroed first: no `unsafe`, so only what zlib may fill).
+            let room = (input.len() - consumed + 64).min(STEP);
             let before_in = self.compress.total_in();
             let before_out = self.compress.total_out();
             let len = self.out.len();
-            let cap = self.out.capacity();
-            self.out.resize(cap, 0);
+            self.out.resize(len + room, 0);
             let result = self.compress.compress(
                 &input[consumed..],
                 &mut self.out[len..],
@@ -360,20 +376,35 @@ impl Compressor {
             self.out.truncate(len + written);
             consumed += (self.compress.total_in() - before_in) as usize;
             // Done once all input is in and the flush left room to spare.
-            if result.is_err() || (consumed == input.len() && self.out.len() < self.out.capacity())
-            {
+            if result.is_err() || (consumed == input.len() && written < room) {
                 break;
             }
         }
         if is_last {
             if self.out.ends_with(&TAIL) {
                 self.out.truncate(self.out.len() - TAIL.len());
+            } else if self.out.is_empty() {
+                // Nothing new since the last flush (an empty message, or an
+                // empty last fragment), so zlib wrote nothing, not even the
+                // empty block. §7.2.1: "If the resulting data does not end
+                // with an empty DEFLATE block with no compression [...],
+                // append an empty DEFLATE block with no compression", then
+                // remove the tail: its first byte is what remains (§7.2.3.6).
+                // Sent empty, the receiver's restored tail would start a
+                // stored block and swallow the next message.
+                self.out.extend_from_slice(&[0x00]);
             }
             if self.reset_each_message {
                 self.compress.reset();
             }
         }
-        self.out.split()
+        let message = self.out.split();
+        // The rest shares the message's allocation, which the output queue
+        // holds until it is written: keep no large scratch space behind it.
+        if self.out.capacity() > STEP {
+            self.out = BytesMut::new();
+        }
+        message
     }
 }
 
@@ -421,9 +452,14 @@ impl Decompressor {
         out: &mut BytesMut,
         limit: u64,
     ) -> Result<(), ProtocolError> {
-        self.inflate(input, out, limit)?;
+        let ended = self.inflate(input, out, limit)?;
         if is_last {
-            self.inflate(&TAIL, out, limit)?;
+            // A message that ended its stream with a final block and nothing
+            // after it has no tail to restore: the tail would start a block
+            // of the next stream.
+            if !ended {
+                self.inflate(&TAIL, out, limit)?;
+            }
             if self.reset_each_message {
                 self.decompress.reset(false);
             }
@@ -431,18 +467,26 @@ impl Decompressor {
         Ok(())
     }
 
+    /// Inflates `input` into `out`; returns whether it ended exactly at
+    /// the end of a stream (a block with BFINAL set).
     fn inflate(
         &mut self,
         mut input: &[u8],
         out: &mut BytesMut,
         limit: u64,
-    ) -> Result<(), ProtocolError> {
-        const STEP: usize = 16 << 10;
+    ) -> Result<bool, ProtocolError> {
+        // Output room per round: from a guess at the ratio, doubling up to
+        // STEP while zlib fills it, and never more than one byte past the
+        // limit, so a bomb is caught after `limit + 1` bytes. (The room is
+        // zeroed first, so it is kept close to what zlib will write.)
+        const STEP: usize = 64 << 10;
+        let mut step = (input.len() * 4).clamp(256, STEP);
         loop {
             let len = out.len();
             let room = (limit.saturating_sub(len as u64) as usize)
                 .saturating_add(1)
-                .min(STEP.max(input.len() * 2));
+                .min(step);
+            step = (step * 2).min(STEP);
             out.resize(len + room, 0);
             let before_in = self.decompress.total_in();
             let before_out = self.decompress.total_out();
@@ -457,13 +501,20 @@ impl Decompressor {
                 Ok(_) if out.len() as u64 > limit => {
                     return Err(ProtocolError::MessageTooLarge { max: limit })
                 }
+                // §7.2.3.4: a sender may end a message with a block with
+                // BFINAL set. That ends its stream; what follows (the first
+                // byte of the empty stored block §7.2.1 appends, and later
+                // messages) is a new stream, checked as strictly.
+                Ok(Status::StreamEnd) => {
+                    self.decompress.reset(false);
+                    if input.is_empty() {
+                        return Ok(true);
+                    }
+                }
                 // Input used up and the output had room left: all flushed.
                 Ok(Status::Ok | Status::BufError) if input.is_empty() && written < room => {
-                    return Ok(())
+                    return Ok(false)
                 }
-                Ok(Status::StreamEnd) if input.is_empty() => return Ok(()),
-                // A final block mid-message, then more data: not a valid stream.
-                Ok(Status::StreamEnd) => return Err(ProtocolError::BadCompressedData),
                 Ok(_) if written == 0 && !input.is_empty() && room > 0 => {
                     return Err(ProtocolError::BadCompressedData);
                 }
