@@ -13,7 +13,8 @@
 //! - [`utf8`] and [`close`]: incremental UTF-8 validation and close codes;
 //! - [`handshake`]: the opening handshake for both roles;
 //! - [`Connection`]: the state machine users drive, after the handshake;
-//! - [`extensions`]: permessage-deflate (feature `deflate`).
+//! - [`extensions`]: permessage-deflate (feature `deflate`);
+//! - [`proxy`]: an HTTP `CONNECT` tunnel through a proxy, for clients.
 //!
 //! # The run loop
 //!
@@ -63,9 +64,36 @@
 //! let Status::Complete(frame) = decoder.decode(&mut wire[..n]).unwrap() else { unreachable!() };
 //! assert_eq!((frame.header.opcode, &*frame.payload), (OpCode::Text, &b"hello"[..]));
 //! ```
+//!
+//! # Reading and writing from different tasks
+//!
+//! A [`Connection`] is plain data with no I/O inside, so one read task and
+//! one write task can share it as `Arc<std::sync::Mutex<Connection>>`,
+//! each taking the lock only for synchronous calls, never across an
+//! `.await` (with tokio a `std` guard is not `Send`, so `tokio::spawn`
+//! refuses a task that holds one across an `.await`):
+//!
+//! - the **reader** reads into a buffer it owns, *then* locks and calls
+//!   [`Connection::handle_input`] and drains [`Connection::poll_event`];
+//! - the **writer** locks to copy what [`Connection::poll_transmit`]
+//!   offers, writes it unlocked, then locks to call
+//!   [`Connection::advance_transmit`] with the count written; it is the only
+//!   one to advance, so the queued bytes do not move under it;
+//! - whoever queues output (any `send_*`, or the reader: input may owe a
+//!   pong or a close reply) then wakes the writer (e.g. a
+//!   `tokio::sync::Notify`, whose permit is kept if the writer is busy).
+//!
+//! Cancelling a read (a `select!` whose other branch wins) loses no bytes:
+//! a cancel-safe read that is dropped has read nothing, and one that
+//! finishes hands its bytes to the connection before the next `.await`.
+//! A partial frame is kept by the connection, which the caller owns, not by
+//! a future that may be dropped. The `split_halves` example runs this
+//! pattern on tokio and checks that every message arrives, in order.
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+// Denied everywhere; allowed in one place, the run-time AVX2 dispatch of
+// `mask`, which a benchmark earns (see that module).
+#![deny(unsafe_code)]
 #![warn(unreachable_pub, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -83,6 +111,7 @@ pub mod extensions;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
+pub mod proxy;
 mod role;
 pub mod utf8;
 

@@ -21,6 +21,20 @@ fn text(s: &str) -> Event {
     Event::Text(s.to_string().into())
 }
 
+/// The events of a fresh server fed `wire` in pieces of `size`, polled
+/// after each piece.
+fn events_in_pieces(wire: &[u8], size: usize) -> Vec<Event> {
+    let mut server = server();
+    let mut seen = Vec::new();
+    for piece in wire.chunks(size) {
+        server.handle_input(piece);
+        let (events, error) = events(&mut server);
+        assert_eq!(error, None);
+        seen.extend(events);
+    }
+    seen
+}
+
 /// Feeds `wire` to a fresh server and returns its events, its error and the
 /// close code it sent.
 fn server_receives(
@@ -489,6 +503,27 @@ fn invalid_utf8_fails_fast_before_the_message_ends() {
     server.handle_input(&client_frame(false, 0x1, b"ok \xed\xa0\x80"));
     assert_eq!(server.poll_event(), Err(ProtocolError::InvalidUtf8));
     assert_eq!(sent_close_code(&mut server), Some(1007));
+    // Inside one frame that arrives in pieces: fails at the piece with the
+    // bad byte, long before the frame is whole.
+    let mut frame = client_frame(
+        true,
+        0x1,
+        &[b"ok ".as_slice(), b"\xff", &[b'x'; 1000]].concat(),
+    );
+    let mut piecewise = Connection::new(Role::Server, Config::default());
+    piecewise.handle_input(&frame[..8 + 3]);
+    assert_eq!(piecewise.poll_event(), Ok(None));
+    piecewise.handle_input(&frame[8 + 3..8 + 4]);
+    assert_eq!(piecewise.poll_event(), Err(ProtocolError::InvalidUtf8));
+    assert_eq!(sent_close_code(&mut piecewise), Some(1007));
+    // ...and valid text fed so, in any pieces, is delivered whole.
+    frame = client_frame(true, 0x1, "κόσμε".repeat(100).as_bytes());
+    for size in [1, 2, 3, 7, 100] {
+        assert_eq!(
+            events_in_pieces(&frame, size),
+            vec![text(&"κόσμε".repeat(100))]
+        );
+    }
     // A code point split across fragments is fine.
     let wire = [
         client_frame(false, 0x1, b"\xce"),

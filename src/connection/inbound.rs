@@ -54,6 +54,10 @@ pub(crate) struct Inbound {
     decoder: FrameDecoder,
     message: Option<Message>,
     partial: Option<PartialFrame>,
+    /// For a data frame at the head of `rx` whose payload is still
+    /// arriving: it has been accounted for, and this many payload bytes
+    /// are unmasked and checked already.
+    head_checked: Option<usize>,
     /// Fragments of the current message, when reassembling.
     assembly: BytesMut,
     max_message_size: u64,
@@ -78,6 +82,7 @@ impl Inbound {
             decoder: FrameDecoder::new(role).with_max_payload(config.max_frame_payload),
             message: None,
             partial: None,
+            head_checked: None,
             assembly: BytesMut::new(),
             max_message_size: config.max_message_size,
             max_fragments: config.max_fragments,
@@ -101,6 +106,7 @@ impl Inbound {
         self.assembly = BytesMut::new();
         self.message = None;
         self.partial = None;
+        self.head_checked = None;
     }
 
     /// Frees the buffers that hold nothing, for a connection going idle.
@@ -137,7 +143,7 @@ impl Inbound {
                 if frame_done {
                     self.partial = None;
                 }
-                if let Some(event) = self.data(piece, header.fin && frame_done)? {
+                if let Some(event) = self.data(piece, header.fin && frame_done, 0)? {
                     return Ok(Some(Received::Data(event)));
                 }
                 continue;
@@ -147,7 +153,9 @@ impl Inbound {
                 Status::Complete(h) => h,
                 Status::Partial => return Ok(None),
             };
-            self.check_sequence(&header)?;
+            if self.head_checked.is_none() {
+                self.check_sequence(&header)?;
+            }
             // Within usize: the decoder bounded it by the configured limit.
             let total = header_len + header.payload_len as usize;
             if self.rx.len() < total {
@@ -160,13 +168,18 @@ impl Inbound {
                     });
                     continue;
                 }
+                if !header.opcode.is_control() {
+                    self.check_early(&header, header_len)?;
+                }
                 self.rx.reserve(total - self.rx.len());
                 return Ok(None);
             }
+            let started = self.head_checked.is_some();
+            let checked = self.head_checked.take().unwrap_or(0);
             let mut payload = self.rx.split_to(total);
             payload.advance(header_len);
             if let Some(key) = header.mask {
-                crate::mask::apply_mask(&mut payload, key);
+                apply_mask_at(&mut payload[checked..], key, checked as u64);
             }
             self.release_rx();
             match header.opcode {
@@ -174,8 +187,10 @@ impl Inbound {
                 OpCode::Pong => return Ok(Some(Received::Pong(payload.freeze()))),
                 OpCode::Close => return Ok(Some(Received::Close(payload.freeze()))),
                 OpCode::Text | OpCode::Binary | OpCode::Continuation => {
-                    self.start_frame(&header)?;
-                    if let Some(event) = self.data(payload, header.fin)? {
+                    if !started {
+                        self.start_frame(&header)?;
+                    }
+                    if let Some(event) = self.data(payload, header.fin, checked)? {
                         return Ok(Some(Received::Data(event)));
                     }
                 }
@@ -254,9 +269,51 @@ impl Inbound {
         Ok(())
     }
 
-    /// Takes a piece of the current message's payload; returns an event
-    /// when one is due.
-    fn data(&mut self, piece: BytesMut, is_last: bool) -> Result<Option<Event>, ProtocolError> {
+    /// Works on a data frame whose payload is still arriving: accounts for
+    /// it once, and unmasks and UTF-8-checks the text that is there, so
+    /// invalid text fails at the first bad byte even inside one frame
+    /// (§8.1), without waiting for the frame to end.
+    fn check_early(
+        &mut self,
+        header: &FrameHeader,
+        header_len: usize,
+    ) -> Result<(), ProtocolError> {
+        let checked = match self.head_checked {
+            Some(checked) => checked,
+            None => {
+                self.start_frame(header)?;
+                0
+            }
+        };
+        self.head_checked = Some(checked);
+        let Some(message) = &mut self.message else {
+            return Ok(());
+        };
+        if message.kind != MessageKind::Text || self.is_compressed() {
+            return Ok(());
+        }
+        let arrived = &mut self.rx[header_len + checked..];
+        if let Some(key) = header.mask {
+            apply_mask_at(arrived, key, checked as u64);
+        }
+        let message = self.message.as_mut().expect("started above");
+        message
+            .utf8
+            .feed(&self.rx[header_len + checked..])
+            .map_err(|_| ProtocolError::InvalidUtf8)?;
+        self.head_checked = Some(self.rx.len() - header_len);
+        Ok(())
+    }
+
+    /// Takes a piece of the current message's payload, the first `checked`
+    /// bytes of which were UTF-8-checked already; returns an event when one
+    /// is due.
+    fn data(
+        &mut self,
+        piece: BytesMut,
+        is_last: bool,
+        checked: usize,
+    ) -> Result<Option<Event>, ProtocolError> {
         let Some(message) = &mut self.message else {
             return Ok(None);
         };
@@ -285,12 +342,13 @@ impl Inbound {
         }
         let kind = message.kind;
         if kind == MessageKind::Text {
-            let checked = if is_last {
-                message.utf8.finish(&piece)
+            let unchecked = &piece[checked.min(piece.len())..];
+            let valid = if is_last {
+                message.utf8.finish(unchecked)
             } else {
-                message.utf8.feed(&piece)
+                message.utf8.feed(unchecked)
             };
-            checked.map_err(|_| ProtocolError::InvalidUtf8)?;
+            valid.map_err(|_| ProtocolError::InvalidUtf8)?;
         }
         let single_frame = message.frames == 1;
         if is_last {

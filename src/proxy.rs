@@ -1,0 +1,520 @@
+//! Opening a tunnel through an HTTP proxy with `CONNECT` (RFC 9110 §9.3.6),
+//! sans-IO, on the client's side.
+//!
+//! A client behind a proxy connects to the proxy, not to the server, and
+//! asks it for a tunnel; once the proxy answers 2xx, the connection carries
+//! bytes to and from the server as if it were a direct one, and the
+//! WebSocket handshake (and TLS before it, for `wss://`) starts on it.
+//!
+//! 1. write a [`ConnectRequest`] (with [`ConnectRequest::basic_auth`] when
+//!    the proxy wants credentials);
+//! 2. feed what the proxy answers to [`ProxyResponse::handle_input`] until
+//!    it yields a [`Tunnel`] (or a [`ProxyError`]: a refusal carries the
+//!    proxy's [`Response`], status and headers, 407 included);
+//! 3. start the next layer on the same transport, feeding it
+//!    [`Tunnel::leftover`] first: the bytes that followed the proxy's head
+//!    came from the server.
+//!
+//! ```
+//! use wsproto::frame::Status;
+//! use wsproto::proxy::{ConnectRequest, ProxyError, ProxyResponse};
+//!
+//! let request = ConnectRequest::new("example.com", 443).unwrap().basic_auth("ann", "s3cret").unwrap();
+//! let mut out = [0u8; 256];
+//! let n = request.write(&mut out).unwrap();
+//! assert_eq!(
+//!     &out[..n],
+//!     b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\
+//!       Proxy-Authorization: Basic YW5uOnMzY3JldA==\r\n\r\n"
+//! );
+//!
+//! let mut response = ProxyResponse::new();
+//! assert!(response.handle_input(b"HTTP/1.1 200 Connection est").unwrap().is_partial());
+//! let Status::Complete(tunnel) = response.handle_input(b"ablished\r\n\r\n\x16\x03").unwrap() else {
+//!     panic!()
+//! };
+//! assert_eq!(&tunnel.leftover[..], b"\x16\x03"); // the server's first bytes, kept
+//!
+//! let mut refused = ProxyResponse::new();
+//! let answer = b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+//!                Proxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n";
+//! match refused.handle_input(answer) {
+//!     Err(ProxyError::Refused(response)) => {
+//!         assert_eq!(response.status, 407);
+//!         assert_eq!(response.headers.get_str("Proxy-Authenticate"), Some("Basic realm=\"corp\""));
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//! ```
+
+use crate::error::BufferTooSmall;
+use crate::frame::Status;
+use crate::handshake::{Headers, Limits, Response, UsageError};
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use base64::Engine as _;
+use bytes::BytesMut;
+
+/// A `CONNECT` request for a tunnel to `host:port`.
+///
+/// RFC 9110 §9.3.6: "A client sending a CONNECT request MUST send the
+/// authority form of request-target (Section 3.2.3 of \[HTTP/1.1\]); i.e.,
+/// the request-target consists of only the host name and port number of
+/// the tunnel destination, separated by a colon." The same authority goes
+/// in `Host` (RFC 9112 §3.2: "A client MUST send a Host header field in all
+/// HTTP/1.1 request messages").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectRequest {
+    /// `host:port`, with brackets around an IPv6 literal.
+    authority: String,
+    /// The whole `Proxy-Authorization` value, e.g. `Basic YW5uOnMzY3JldA==`.
+    authorization: Option<String>,
+}
+
+impl ConnectRequest {
+    /// A request for a tunnel to `host` (a name, an IPv4 address, or an
+    /// IPv6 address with or without brackets) on `port`.
+    ///
+    /// A host that could not be an authority (empty, or with a byte outside
+    /// the RFC 3986 `reg-name` and IP literal characters) is refused with
+    /// [`UsageError::InvalidUrl`].
+    pub fn new(host: &str, port: u16) -> Result<ConnectRequest, UsageError> {
+        let bare = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        let authority = if bare.contains(':') {
+            let v6 = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
+            if !bare.bytes().all(v6) {
+                return Err(UsageError::InvalidUrl("invalid IPv6 literal"));
+            }
+            format!("[{bare}]:{port}")
+        } else {
+            let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b);
+            if bare.is_empty() || !bare.bytes().all(allowed) {
+                return Err(UsageError::InvalidUrl("invalid host"));
+            }
+            format!("{bare}:{port}")
+        };
+        Ok(ConnectRequest {
+            authority,
+            authorization: None,
+        })
+    }
+
+    /// Sends `Proxy-Authorization: Basic` with these credentials (RFC 7617:
+    /// the base64 encoding of `user:password`, as UTF-8).
+    ///
+    /// RFC 7617 §2: "a user-id containing a colon character is invalid":
+    /// such a `user` is refused with [`UsageError::InvalidHeader`].
+    pub fn basic_auth(mut self, user: &str, password: &str) -> Result<ConnectRequest, UsageError> {
+        if user.contains(':') {
+            return Err(UsageError::InvalidHeader("Proxy-Authorization".into()));
+        }
+        // `base64` is built without its `alloc` feature: encode into a
+        // buffer of the exact size.
+        let credentials = format!("{user}:{password}");
+        let len = base64::encoded_len(credentials.len(), true).unwrap_or(usize::MAX);
+        let mut value = vec![0u8; "Basic ".len() + len];
+        value[..6].copy_from_slice(b"Basic ");
+        let written = base64::engine::general_purpose::STANDARD
+            .encode_slice(&credentials, &mut value[6..])
+            .unwrap_or(0);
+        value.truncate(6 + written);
+        // Base64 output is ASCII.
+        self.authorization = Some(String::from_utf8(value).unwrap_or_default());
+        Ok(self)
+    }
+
+    /// The tunnel's destination, `host:port`.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// Writes the request into `out`, returning the length, or the size
+    /// required, writing nothing.
+    pub fn write(&self, out: &mut [u8]) -> Result<usize, BufferTooSmall> {
+        let required = self.encoded_len();
+        let Some(out) = out.get_mut(..required) else {
+            return Err(BufferTooSmall { required });
+        };
+        let mut pos = 0;
+        self.encode(&mut |bytes| {
+            out[pos..pos + bytes.len()].copy_from_slice(bytes);
+            pos += bytes.len();
+        });
+        Ok(pos)
+    }
+
+    /// The number of bytes [`ConnectRequest::write`] needs.
+    pub fn encoded_len(&self) -> usize {
+        let mut len = 0;
+        self.encode(&mut |bytes| len += bytes.len());
+        len
+    }
+
+    /// Appends the request to `out`.
+    pub fn write_to_vec(&self, out: &mut Vec<u8>) {
+        self.encode(&mut |bytes| out.extend_from_slice(bytes));
+    }
+
+    fn encode(&self, put: &mut dyn FnMut(&[u8])) {
+        put(b"CONNECT ");
+        put(self.authority.as_bytes());
+        put(b" HTTP/1.1\r\nHost: ");
+        put(self.authority.as_bytes());
+        put(b"\r\n");
+        if let Some(authorization) = &self.authorization {
+            put(b"Proxy-Authorization: ");
+            put(authorization.as_bytes());
+            put(b"\r\n");
+        }
+        put(b"\r\n");
+    }
+}
+
+/// An open tunnel: the proxy's 2xx answer and what followed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Tunnel {
+    /// The proxy's answer (its body is empty: see [`Tunnel::leftover`]).
+    pub response: Response,
+    /// The bytes after the proxy's head: RFC 9110 §9.3.6, "data received
+    /// after that header section is from the server identified by the
+    /// request target". Feed them to the next layer (TLS, or the WebSocket
+    /// handshake) before anything read later.
+    pub leftover: BytesMut,
+}
+
+/// The proxy did not open the tunnel. Errors are sticky: after one, every
+/// call to [`ProxyResponse::handle_input`] returns it again.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProxyError {
+    /// RFC 9110 §9.3.6: "Any response other than a successful response
+    /// indicates that the tunnel has not yet been formed." The proxy's
+    /// answer: status, reason, headers (a 407 carries `Proxy-Authenticate`)
+    /// and the body bytes that arrived with the head. The transport is of no
+    /// further use for the tunnel: close it (or, for a 407, open a new one
+    /// with credentials).
+    #[error("proxy answered {} {} to CONNECT", .0.status, .0.reason)]
+    Refused(Box<Response>),
+    /// The answer is not an HTTP/1.x response head (the reason as described
+    /// by the HTTP parser).
+    #[error("malformed HTTP head from the proxy: {0}")]
+    MalformedHttp(&'static str),
+    /// The head did not end within [`Limits::max_head_bytes`].
+    #[error("proxy's HTTP head longer than {max} bytes")]
+    HeadTooLarge {
+        /// The configured limit.
+        max: usize,
+    },
+    /// The head carries more than [`Limits::max_headers`] fields.
+    #[error("more than {max} header fields from the proxy")]
+    TooManyHeaders {
+        /// The configured limit.
+        max: usize,
+    },
+    /// Input was fed after the tunnel had opened (the caller's fault: the
+    /// bytes after the head were handed over already; nothing was read).
+    #[error("input fed to a proxy response that has already completed")]
+    Finished,
+}
+
+/// Where the reader is.
+#[derive(Debug)]
+enum State {
+    Reading,
+    Done,
+    Failed(ProxyError),
+}
+
+/// Reads the proxy's answer to a [`ConnectRequest`], as it arrives.
+///
+/// Informational (1xx) heads are skipped; the first final head decides: 2xx
+/// opens the [`Tunnel`], anything else is [`ProxyError::Refused`]. The head
+/// is bounded by [`Limits`] (8 KiB and 64 fields by default); bytes beyond
+/// the head are never parsed, only handed over.
+#[derive(Debug)]
+pub struct ProxyResponse {
+    buf: BytesMut,
+    limits: Limits,
+    state: State,
+}
+
+impl Default for ProxyResponse {
+    fn default() -> Self {
+        ProxyResponse::new()
+    }
+}
+
+impl ProxyResponse {
+    /// A reader with the default [`Limits`].
+    pub fn new() -> ProxyResponse {
+        ProxyResponse::with_limits(Limits::DEFAULT)
+    }
+
+    /// A reader with these limits on the proxy's head.
+    pub fn with_limits(limits: Limits) -> ProxyResponse {
+        ProxyResponse {
+            buf: BytesMut::new(),
+            limits,
+            state: State::Reading,
+        }
+    }
+
+    /// Takes bytes received from the proxy: [`Status::Partial`] while the
+    /// answer is incomplete (everything kept), then the [`Tunnel`] with the
+    /// bytes that followed the head, from this call and earlier ones.
+    pub fn handle_input(&mut self, data: &[u8]) -> Result<Status<Tunnel>, ProxyError> {
+        match &self.state {
+            State::Reading => {}
+            State::Done => return Err(ProxyError::Finished),
+            State::Failed(e) => return Err(e.clone()),
+        }
+        let mut data = data;
+        loop {
+            let (response, rest) = match self.read_head(data) {
+                Ok(Status::Partial) => return Ok(Status::Partial),
+                Ok(Status::Complete(head)) => head,
+                Err(e) => return Err(self.fail(e)),
+            };
+            match response.status {
+                // RFC 9110 §15.2: "A client MUST be able to parse one or
+                // more 1xx responses received prior to a final response".
+                // (A 101 to CONNECT would be meaningless: it is refused.)
+                100..=199 if response.status != 101 => {
+                    self.buf = rest;
+                    data = &[];
+                    continue;
+                }
+                // RFC 9110 §9.3.6: "A client MUST ignore any Content-Length
+                // or Transfer-Encoding header fields received in a
+                // successful response to CONNECT."
+                200..=299 => {
+                    self.state = State::Done;
+                    return Ok(Status::Complete(Tunnel {
+                        response,
+                        leftover: rest,
+                    }));
+                }
+                _ => {
+                    let mut response = response;
+                    response.body = rest.to_vec();
+                    return Err(self.fail(ProxyError::Refused(Box::new(response))));
+                }
+            }
+        }
+    }
+
+    /// Records a failure so that every later call returns it too.
+    fn fail(&mut self, error: ProxyError) -> ProxyError {
+        self.buf = BytesMut::new();
+        self.state = State::Failed(error.clone());
+        error
+    }
+
+    /// Buffers `data` (within the limit) and parses: the head and every
+    /// byte after it, or `Partial`. The buffer is left empty on completion.
+    fn read_head(&mut self, data: &[u8]) -> Result<Status<(Response, BytesMut)>, ProxyError> {
+        let max = self.limits.max_head_bytes;
+        let take = data.len().min(max.saturating_sub(self.buf.len()));
+        let (head_part, rest) = data.split_at(take);
+        self.buf.extend_from_slice(head_part);
+        // The field table lives on the stack up to 64 entries (the default
+        // limit), else it is allocated at the limit.
+        let mut on_stack = [httparse::EMPTY_HEADER; 64];
+        let mut on_heap;
+        let fields = if self.limits.max_headers <= on_stack.len() {
+            &mut on_stack[..self.limits.max_headers]
+        } else {
+            on_heap = vec![httparse::EMPTY_HEADER; self.limits.max_headers];
+            &mut on_heap[..]
+        };
+        let mut parsed = httparse::Response::new(fields);
+        match parsed.parse(&self.buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let mut response = Response::new(parsed.code.unwrap_or_default());
+                response.reason = parsed.reason.unwrap_or_default().into();
+                response.headers = parsed
+                    .headers
+                    .iter()
+                    .map(|h| (h.name, h.value))
+                    .collect::<Headers>();
+                let mut leftover = self.buf.split_off(len);
+                leftover.extend_from_slice(rest);
+                self.buf = BytesMut::new();
+                Ok(Status::Complete((response, leftover)))
+            }
+            Ok(httparse::Status::Partial) if self.buf.len() >= max => {
+                Err(ProxyError::HeadTooLarge { max })
+            }
+            Ok(httparse::Status::Partial) => Ok(Status::Partial),
+            Err(httparse::Error::TooManyHeaders) => Err(ProxyError::TooManyHeaders {
+                max: self.limits.max_headers,
+            }),
+            Err(e) => Err(ProxyError::MalformedHttp(describe(e))),
+        }
+    }
+}
+
+/// A static description of a parser error.
+fn describe(e: httparse::Error) -> &'static str {
+    match e {
+        httparse::Error::HeaderName => "invalid header name",
+        httparse::Error::HeaderValue => "invalid header value",
+        httparse::Error::NewLine => "invalid line ending",
+        httparse::Error::Status => "invalid status line",
+        httparse::Error::Token => "invalid token",
+        httparse::Error::TooManyHeaders => "too many headers",
+        httparse::Error::Version => "invalid HTTP version",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &[u8] = b"HTTP/1.0 200 Connection established\r\nProxy-Agent: t\r\n\r\n";
+
+    fn request_bytes(request: &ConnectRequest) -> Vec<u8> {
+        let mut out = Vec::new();
+        request.write_to_vec(&mut out);
+        out
+    }
+
+    #[test]
+    fn writes_the_authority_form() {
+        let r = ConnectRequest::new("::1", 8443).unwrap();
+        assert_eq!(r.authority(), "[::1]:8443");
+        assert_eq!(
+            request_bytes(&r),
+            b"CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n"
+        );
+        assert_eq!(
+            ConnectRequest::new("[::1]", 1).unwrap().authority(),
+            "[::1]:1"
+        );
+        for bad in ["", "a b", "a\r\nX: y", "a/b", "u@h", "[::g]", "::1]"] {
+            assert!(ConnectRequest::new(bad, 80).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn basic_auth_and_buffer_sizes() {
+        // RFC 7617 §2's example.
+        let r = ConnectRequest::new("h", 1)
+            .unwrap()
+            .basic_auth("Aladdin", "open sesame")
+            .unwrap();
+        let bytes = request_bytes(&r);
+        let field = b"Proxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n";
+        assert!(bytes.windows(field.len()).any(|w| w == field));
+        assert_eq!(r.encoded_len(), bytes.len());
+        let mut short = vec![0u8; bytes.len() - 1];
+        assert_eq!(
+            r.write(&mut short),
+            Err(BufferTooSmall {
+                required: bytes.len()
+            })
+        );
+        assert!(short.iter().all(|&b| b == 0));
+        let mut exact = vec![0u8; bytes.len()];
+        assert_eq!(r.write(&mut exact), Ok(bytes.len()));
+        assert_eq!(exact, bytes);
+        assert!(ConnectRequest::new("h", 1)
+            .unwrap()
+            .basic_auth("a:b", "c")
+            .is_err());
+    }
+
+    #[test]
+    fn tunnel_at_every_split_keeps_the_leftover() {
+        let mut wire = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
+        wire.extend_from_slice(OK);
+        wire.extend_from_slice(b"HTTP/1.1 101 server bytes");
+        for split in 0..=wire.len() {
+            let mut r = ProxyResponse::new();
+            let first = r.handle_input(&wire[..split]).unwrap();
+            let tunnel = match first {
+                // The rest of the wire came later, from the server.
+                Status::Complete(mut t) => {
+                    t.leftover.extend_from_slice(&wire[split..]);
+                    t
+                }
+                Status::Partial => match r.handle_input(&wire[split..]).unwrap() {
+                    Status::Complete(t) => t,
+                    Status::Partial => panic!("partial at {split}"),
+                },
+            };
+            assert_eq!(tunnel.response.status, 200, "{split}");
+            assert_eq!(tunnel.response.headers.get_str("proxy-agent"), Some("t"));
+            assert_eq!(
+                &tunnel.leftover[..],
+                b"HTTP/1.1 101 server bytes",
+                "{split}"
+            );
+            assert_eq!(r.handle_input(b"x"), Err(ProxyError::Finished));
+        }
+    }
+
+    #[test]
+    fn refusals_carry_the_response_and_stick() {
+        let mut r = ProxyResponse::new();
+        let answer = b"HTTP/1.1 407 Proxy Authentication Required\r\n\
+                       Proxy-Authenticate: Basic realm=\"x\"\r\n\r\nno";
+        let Err(ProxyError::Refused(response)) = r.handle_input(answer) else {
+            panic!()
+        };
+        assert_eq!(
+            (response.status, response.reason.as_str()),
+            (407, "Proxy Authentication Required")
+        );
+        assert_eq!(
+            response.headers.get_str("proxy-authenticate"),
+            Some("Basic realm=\"x\"")
+        );
+        assert_eq!(response.body, b"no");
+        assert_eq!(r.handle_input(b""), Err(ProxyError::Refused(response)));
+
+        let mut r = ProxyResponse::new();
+        assert!(matches!(
+            r.handle_input(b"HTTP/1.1 101 Switching Protocols\r\n\r\n"),
+            Err(ProxyError::Refused(_))
+        ));
+        let mut r = ProxyResponse::new();
+        assert!(matches!(
+            r.handle_input(b"SSH-2.0-OpenSSH\r\n"),
+            Err(ProxyError::MalformedHttp(_))
+        ));
+    }
+
+    #[test]
+    fn limits_apply() {
+        let mut r = ProxyResponse::with_limits(Limits::new(OK.len() - 1, 4));
+        assert_eq!(
+            r.handle_input(OK),
+            Err(ProxyError::HeadTooLarge { max: OK.len() - 1 })
+        );
+        assert!(r.buf.is_empty());
+        let mut r = ProxyResponse::with_limits(Limits::new(OK.len(), 4));
+        assert!(r.handle_input(OK).unwrap().complete().is_some());
+        let mut r = ProxyResponse::with_limits(Limits::new(1024, 0));
+        assert_eq!(
+            r.handle_input(OK),
+            Err(ProxyError::TooManyHeaders { max: 0 })
+        );
+        // A head that never ends stops growing at the limit.
+        let mut r = ProxyResponse::new();
+        assert!(r.handle_input(b"HTTP/1.1 200 OK\r\n").unwrap().is_partial());
+        let endless = vec![b'a'; 4096];
+        let mut result = Ok(Status::Partial);
+        for _ in 0..3 {
+            result = r.handle_input(&endless);
+        }
+        assert!(matches!(result, Err(ProxyError::HeadTooLarge { .. })));
+    }
+}
