@@ -49,7 +49,7 @@
 
 use crate::error::BufferTooSmall;
 use crate::frame::Status;
-use crate::handshake::{Headers, Limits, Response, UsageError};
+use crate::handshake::{HandshakeError, HeadReader, Limits, Response, ResponseHead, UsageError};
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
@@ -232,6 +232,19 @@ enum State {
     Failed(ProxyError),
 }
 
+impl From<HandshakeError> for ProxyError {
+    /// The head reader is shared with the handshake; its errors about the
+    /// head itself say the same of the proxy's answer.
+    fn from(error: HandshakeError) -> ProxyError {
+        match error {
+            HandshakeError::HeadTooLarge { max } => ProxyError::HeadTooLarge { max },
+            HandshakeError::TooManyHeaders { max } => ProxyError::TooManyHeaders { max },
+            HandshakeError::MalformedHttp(why) => ProxyError::MalformedHttp(why),
+            _ => ProxyError::Finished,
+        }
+    }
+}
+
 /// Reads the proxy's answer to a [`ConnectRequest`], as it arrives.
 ///
 /// Informational (1xx) heads are skipped; the first final head decides: 2xx
@@ -240,7 +253,7 @@ enum State {
 /// the head are never parsed, only handed over.
 #[derive(Debug)]
 pub struct ProxyResponse {
-    buf: BytesMut,
+    reader: HeadReader,
     limits: Limits,
     state: State,
 }
@@ -260,7 +273,7 @@ impl ProxyResponse {
     /// A reader with these limits on the proxy's head.
     pub fn with_limits(limits: Limits) -> ProxyResponse {
         ProxyResponse {
-            buf: BytesMut::new(),
+            reader: HeadReader::new(limits),
             limits,
             state: State::Reading,
         }
@@ -275,21 +288,25 @@ impl ProxyResponse {
             State::Done => return Err(ProxyError::Finished),
             State::Failed(e) => return Err(e.clone()),
         }
-        let mut data = data;
+        // After an informational head, what followed it is read next.
+        let mut after_informational: Option<BytesMut> = None;
         loop {
-            let (response, rest) = match self.read_head(data) {
+            let input = after_informational.as_deref().unwrap_or(data);
+            let (head, rest) = match self.reader.read::<ResponseHead>(input) {
                 Ok(Status::Partial) => return Ok(Status::Partial),
                 Ok(Status::Complete(head)) => head,
-                Err(e) => return Err(self.fail(e)),
+                Err(e) => return Err(self.fail(e.into())),
             };
+            let mut response = Response::new(head.status);
+            response.reason = head.reason;
+            response.headers = head.headers;
             match response.status {
                 // RFC 9110 §15.2: "A client MUST be able to parse one or
                 // more 1xx responses received prior to a final response".
                 // (A 101 to CONNECT would be meaningless: it is refused.)
                 100..=199 if response.status != 101 => {
-                    self.buf = rest;
-                    data = &[];
-                    continue;
+                    self.reader = HeadReader::new(self.limits);
+                    after_informational = Some(rest);
                 }
                 // RFC 9110 §9.3.6: "A client MUST ignore any Content-Length
                 // or Transfer-Encoding header fields received in a
@@ -302,7 +319,6 @@ impl ProxyResponse {
                     }));
                 }
                 _ => {
-                    let mut response = response;
                     response.body = rest.to_vec();
                     return Err(self.fail(ProxyError::Refused(Box::new(response))));
                 }
@@ -312,65 +328,9 @@ impl ProxyResponse {
 
     /// Records a failure so that every later call returns it too.
     fn fail(&mut self, error: ProxyError) -> ProxyError {
-        self.buf = BytesMut::new();
+        self.reader = HeadReader::new(self.limits);
         self.state = State::Failed(error.clone());
         error
-    }
-
-    /// Buffers `data` (within the limit) and parses: the head and every
-    /// byte after it, or `Partial`. The buffer is left empty on completion.
-    fn read_head(&mut self, data: &[u8]) -> Result<Status<(Response, BytesMut)>, ProxyError> {
-        let max = self.limits.max_head_bytes;
-        let take = data.len().min(max.saturating_sub(self.buf.len()));
-        let (head_part, rest) = data.split_at(take);
-        self.buf.extend_from_slice(head_part);
-        // The field table lives on the stack up to 64 entries (the default
-        // limit), else it is allocated at the limit.
-        let mut on_stack = [httparse::EMPTY_HEADER; 64];
-        let mut on_heap;
-        let fields = if self.limits.max_headers <= on_stack.len() {
-            &mut on_stack[..self.limits.max_headers]
-        } else {
-            on_heap = vec![httparse::EMPTY_HEADER; self.limits.max_headers];
-            &mut on_heap[..]
-        };
-        let mut parsed = httparse::Response::new(fields);
-        match parsed.parse(&self.buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                let mut response = Response::new(parsed.code.unwrap_or_default());
-                response.reason = parsed.reason.unwrap_or_default().into();
-                response.headers = parsed
-                    .headers
-                    .iter()
-                    .map(|h| (h.name, h.value))
-                    .collect::<Headers>();
-                let mut leftover = self.buf.split_off(len);
-                leftover.extend_from_slice(rest);
-                self.buf = BytesMut::new();
-                Ok(Status::Complete((response, leftover)))
-            }
-            Ok(httparse::Status::Partial) if self.buf.len() >= max => {
-                Err(ProxyError::HeadTooLarge { max })
-            }
-            Ok(httparse::Status::Partial) => Ok(Status::Partial),
-            Err(httparse::Error::TooManyHeaders) => Err(ProxyError::TooManyHeaders {
-                max: self.limits.max_headers,
-            }),
-            Err(e) => Err(ProxyError::MalformedHttp(describe(e))),
-        }
-    }
-}
-
-/// A static description of a parser error.
-fn describe(e: httparse::Error) -> &'static str {
-    match e {
-        httparse::Error::HeaderName => "invalid header name",
-        httparse::Error::HeaderValue => "invalid header value",
-        httparse::Error::NewLine => "invalid line ending",
-        httparse::Error::Status => "invalid status line",
-        httparse::Error::Token => "invalid token",
-        httparse::Error::TooManyHeaders => "too many headers",
-        httparse::Error::Version => "invalid HTTP version",
     }
 }
 
@@ -499,7 +459,10 @@ mod tests {
             r.handle_input(OK),
             Err(ProxyError::HeadTooLarge { max: OK.len() - 1 })
         );
-        assert!(r.buf.is_empty());
+        assert_eq!(
+            r.handle_input(b"more"),
+            Err(ProxyError::HeadTooLarge { max: OK.len() - 1 })
+        );
         let mut r = ProxyResponse::with_limits(Limits::new(OK.len(), 4));
         assert!(r.handle_input(OK).unwrap().complete().is_some());
         let mut r = ProxyResponse::with_limits(Limits::new(1024, 0));

@@ -87,6 +87,7 @@ pub use client::{ClientConfig, ClientHandshake};
 pub use error::{HandshakeError, UsageError};
 pub use extension::ExtensionOffer;
 pub use head::Limits;
+pub(crate) use head::{HeadReader, ResponseHead};
 pub use headers::Headers;
 pub use response::{reason_phrase, Response};
 pub use server::{Accept, Request, ServerHandshake};
