@@ -34,6 +34,14 @@ impl Utf8Validator {
     /// Fails as soon as a byte cannot be part of valid UTF-8 whatever follows;
     /// an unfinished code point at the end of `input` is kept for the next call.
     pub fn feed(&mut self, mut input: &[u8]) -> Result<(), Utf8Error> {
+        // The common case first: whole and valid. A short ASCII check, or
+        // the validator that does not locate errors, costs a fraction of
+        // the one that does (which only runs when this one fails).
+        if self.pending_len == 0
+            && ((input.len() < 64 && input.is_ascii()) || simdutf8::basic::from_utf8(input).is_ok())
+        {
+            return Ok(());
+        }
         if self.pending_len > 0 {
             input = self.finish_pending(input)?;
             if self.pending_len > 0 {
@@ -128,6 +136,31 @@ mod tests {
             let expected = core::str::from_utf8(s).is_ok();
             for (cut, ok) in split_validates(s).into_iter().enumerate() {
                 assert_eq!(ok, expected, "{s:x?} cut at {cut}");
+            }
+        }
+    }
+
+    #[cfg(not(miri))]
+    proptest::proptest! {
+        /// Any bytes, cut anywhere: the same verdict as `core::str::from_utf8`.
+        #[test]
+        fn agrees_with_core_on_any_input_and_split(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            text in "\\PC{0,50}",
+            cuts in proptest::collection::vec(0usize..250, 0..6),
+        ) {
+            for input in [bytes, text.into_bytes()] {
+                let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+                cuts.sort();
+                let mut v = Utf8Validator::new();
+                let mut at = 0;
+                let mut ok = true;
+                for &cut in &cuts {
+                    ok &= v.feed(&input[at..cut]).is_ok();
+                    at = cut;
+                }
+                ok = ok && v.finish(&input[at..]).is_ok();
+                proptest::prop_assert_eq!(ok, core::str::from_utf8(&input).is_ok());
             }
         }
     }

@@ -14,6 +14,31 @@ use crate::mask::apply_mask_at;
 use crate::role::Role;
 use crate::utf8::Utf8Validator;
 
+/// Unmasks `payload` (bytes from `offset` on in their frame), checking it
+/// as UTF-8 with `validator` when given, in pieces small enough to stay in
+/// the L1 cache between the two passes.
+fn unmask_checking(
+    payload: &mut [u8],
+    mask: Option<[u8; 4]>,
+    offset: usize,
+    mut validator: Option<&mut Utf8Validator>,
+) -> Result<(), ProtocolError> {
+    const PIECE: usize = 8 << 10;
+    let mut at = offset;
+    for piece in payload.chunks_mut(PIECE) {
+        if let Some(key) = mask {
+            apply_mask_at(piece, key, at as u64);
+        }
+        if let Some(validator) = validator.as_deref_mut() {
+            validator
+                .feed(piece)
+                .map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        at += piece.len();
+    }
+    Ok(())
+}
+
 /// What the receive path produced.
 #[derive(Debug)]
 pub(crate) enum Received {
@@ -178,18 +203,32 @@ impl Inbound {
             let checked = self.head_checked.take().unwrap_or(0);
             let mut payload = self.rx.split_to(total);
             payload.advance(header_len);
-            if let Some(key) = header.mask {
-                apply_mask_at(&mut payload[checked..], key, checked as u64);
-            }
             self.release_rx();
+            let control = |opcode, mut payload: BytesMut| {
+                if let Some(key) = header.mask {
+                    crate::mask::apply_mask(&mut payload, key);
+                }
+                Ok(Some(match opcode {
+                    OpCode::Ping => Received::Ping(payload.freeze()),
+                    OpCode::Pong => Received::Pong(payload.freeze()),
+                    _ => Received::Close(payload.freeze()),
+                }))
+            };
             match header.opcode {
-                OpCode::Ping => return Ok(Some(Received::Ping(payload.freeze()))),
-                OpCode::Pong => return Ok(Some(Received::Pong(payload.freeze()))),
-                OpCode::Close => return Ok(Some(Received::Close(payload.freeze()))),
+                OpCode::Ping | OpCode::Pong | OpCode::Close => {
+                    return control(header.opcode, payload)
+                }
                 OpCode::Text | OpCode::Binary | OpCode::Continuation => {
                     if !started {
                         self.start_frame(&header)?;
                     }
+                    let validator = self.text_validator();
+                    unmask_checking(&mut payload[checked..], header.mask, checked, validator)?;
+                    let checked = if self.text_validator().is_some() {
+                        payload.len()
+                    } else {
+                        checked
+                    };
                     if let Some(event) = self.data(payload, header.fin, checked)? {
                         return Ok(Some(Received::Data(event)));
                     }
@@ -285,24 +324,37 @@ impl Inbound {
                 0
             }
         };
+        let arrived = self.rx.len() - header_len;
         self.head_checked = Some(checked);
-        let Some(message) = &mut self.message else {
-            return Ok(());
+        let validator = match &mut self.message {
+            Some(m) if m.kind == MessageKind::Text && !Self::compressed(m) => &mut m.utf8,
+            _ => return Ok(()),
         };
-        if message.kind != MessageKind::Text || self.is_compressed() {
-            return Ok(());
-        }
-        let arrived = &mut self.rx[header_len + checked..];
-        if let Some(key) = header.mask {
-            apply_mask_at(arrived, key, checked as u64);
-        }
-        let message = self.message.as_mut().expect("started above");
-        message
-            .utf8
-            .feed(&self.rx[header_len + checked..])
-            .map_err(|_| ProtocolError::InvalidUtf8)?;
-        self.head_checked = Some(self.rx.len() - header_len);
+        unmask_checking(
+            &mut self.rx[header_len + checked..],
+            header.mask,
+            checked,
+            Some(validator),
+        )?;
+        self.head_checked = Some(arrived);
         Ok(())
+    }
+
+    /// The validator of the message being received, when its payload is
+    /// text to check as it is unmasked (not compressed: that is checked
+    /// after inflating).
+    fn text_validator(&mut self) -> Option<&mut Utf8Validator> {
+        match &mut self.message {
+            Some(m) if m.kind == MessageKind::Text && !Self::compressed(m) => Some(&mut m.utf8),
+            _ => None,
+        }
+    }
+
+    fn compressed(_message: &Message) -> bool {
+        #[cfg(feature = "deflate")]
+        return _message.compressed;
+        #[cfg(not(feature = "deflate"))]
+        false
     }
 
     /// Takes a piece of the current message's payload, the first `checked`
