@@ -444,9 +444,9 @@ fn svg(results: &Results) -> String {
 </style>
 <rect width="100%" height="100%" fill="white"/>
 <text x="10" y="24" class="title">wsproto benchmarks: median time, shorter is faster (same run)</text>
-<rect x="560" y="12" width="12" height="12" class="ours"/><text x="576" y="22">wsproto</text>
-<rect x="640" y="12" width="12" height="12" class="peer"/><text x="656" y="22">peer</text>
-<rect x="700" y="12" width="12" height="12" class="anchor"/><text x="716" y="22">memory anchor</text>
+<rect x="10" y="33" width="12" height="12" class="ours"/><text x="26" y="43">wsproto</text>
+<rect x="90" y="33" width="12" height="12" class="peer"/><text x="106" y="43">peer</text>
+<rect x="150" y="33" width="12" height="12" class="anchor"/><text x="166" y="43">memory anchor</text>
 {body}</svg>
 "##
     )
