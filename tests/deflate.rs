@@ -14,7 +14,7 @@ use std::cell::Cell;
 use bytes::Bytes;
 use endpoints::*;
 use wsproto::extensions::deflate::{DeflateConfig, DeflateNegotiationError, DeflateParams};
-use wsproto::frame::{FrameDecoder, FrameHeader, OpCode, Rsv, Status};
+use wsproto::frame::{FrameDecoder, FrameHeader, OpCode, Rsv};
 use wsproto::handshake::ExtensionOffer;
 use wsproto::{Config, Connection, Event, MessageKind, ProtocolError, Role};
 
@@ -73,34 +73,17 @@ fn measure<T>(f: impl FnOnce() -> T) -> (T, isize, isize) {
 
 /// Frames written by an endpoint of `role`, decoded as its peer with
 /// permessage-deflate would (RSV1 allowed).
-fn frames_of(role: Role, mut wire: Vec<u8>) -> Vec<(FrameHeader, Vec<u8>)> {
+fn frames_of(role: Role, wire: Vec<u8>) -> Vec<(FrameHeader, Vec<u8>)> {
     let decoder = FrameDecoder::new(role.peer())
         .with_allowed_rsv(Rsv::RSV1)
         .with_max_payload(u64::MAX >> 1);
-    let mut frames = Vec::new();
-    let mut at = 0;
-    while at < wire.len() {
-        match decoder
-            .decode(&mut wire[at..])
-            .expect("endpoint wrote an invalid frame")
-        {
-            Status::Complete(frame) => {
-                frames.push((frame.header, frame.payload.to_vec()));
-                at += frame.consumed;
-            }
-            Status::Partial => panic!("endpoint wrote a truncated frame"),
-        }
-    }
-    frames
+    decode_frames(&decoder, wire)
 }
 
 /// The close code in the close frame `conn` wrote, if any.
 fn close_code_of(conn: &mut Connection) -> Option<u16> {
     let role = conn.role();
-    frames_of(role, drain_output(conn))
-        .into_iter()
-        .find(|(h, _)| h.opcode == OpCode::Close)
-        .map(|(_, p)| u16::from_be_bytes([p[0], p[1]]))
+    close_code_in(&frames_of(role, drain_output(conn)))
 }
 
 fn offers(s: &str) -> Vec<ExtensionOffer> {
@@ -166,14 +149,44 @@ fn default_deflate_pair() -> (Connection, Connection) {
     )
 }
 
+/// A client and a server that negotiated the defaults without a threshold.
+fn eager_pair() -> (Connection, Connection) {
+    deflate_pair(Config::default(), &eager(), &eager())
+}
+
+/// The `role` end of a connection with permessage-deflate negotiated
+/// between `client` and `server`.
+fn deflate_end(
+    role: Role,
+    config: Config,
+    client: &DeflateConfig,
+    server: &DeflateConfig,
+) -> Connection {
+    let (client_params, server_params) = negotiate(client, server);
+    let mut conn = Connection::new(role, config);
+    conn.enable_deflate(match role {
+        Role::Client => client_params,
+        Role::Server => server_params,
+    });
+    conn
+}
+
+/// The `role` end of a connection that negotiated the defaults without a
+/// threshold.
+fn eager_end(role: Role, config: Config) -> Connection {
+    deflate_end(role, config, &eager(), &eager())
+}
+
+/// `conn` fed `wire`: its events, its error and the close code it sent.
+fn receives(mut conn: Connection, wire: &[u8]) -> (Vec<Event>, Option<ProtocolError>, Option<u16>) {
+    conn.handle_input(wire);
+    let (events, error) = events(&mut conn);
+    (events, error, close_code_of(&mut conn))
+}
+
 /// A client that negotiated the defaults (without a threshold), fed `wire`.
 fn client_receives(wire: &[u8]) -> (Vec<Event>, Option<ProtocolError>, Option<u16>) {
-    let (params, _) = negotiate(&eager(), &eager());
-    let mut client = Connection::new(Role::Client, Config::default());
-    client.enable_deflate(params);
-    client.handle_input(wire);
-    let (events, error) = events(&mut client);
-    (events, error, close_code_of(&mut client))
+    receives(eager_end(Role::Client, Config::default()), wire)
 }
 
 /// A server that negotiated the defaults, fed `wire`.
@@ -181,12 +194,23 @@ fn server_receives(
     config: Config,
     wire: &[u8],
 ) -> (Vec<Event>, Option<ProtocolError>, Option<u16>) {
-    let (_, params) = negotiate(&eager(), &eager());
-    let mut server = Connection::new(Role::Server, config);
-    server.enable_deflate(params);
-    server.handle_input(wire);
-    let (events, error) = events(&mut server);
-    (events, error, close_code_of(&mut server))
+    receives(eager_end(Role::Server, config), wire)
+}
+
+/// Moves what `from` wrote into `to`; returns `to`'s events and error.
+fn deliver(from: &mut Connection, to: &mut Connection) -> (Vec<Event>, Option<ProtocolError>) {
+    to.handle_input(&drain_output(from));
+    events(to)
+}
+
+/// Runs `f` from the client to the server, then the other way.
+fn both_ways(
+    client: &mut Connection,
+    server: &mut Connection,
+    mut f: impl FnMut(&mut Connection, &mut Connection),
+) {
+    f(client, server);
+    f(server, client);
 }
 
 /// A masked frame with RSV1 set, as a client sends a compressed message.
@@ -210,19 +234,6 @@ fn json_text(len: usize) -> String {
     }
     s.truncate(len);
     s
-}
-
-/// Deterministic noise: incompressible.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 /// Random lowercase letters: valid text that compresses only a little.
@@ -283,9 +294,7 @@ const HELLO: [u8; 9] = [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
 
 #[test]
 fn rfc_7_2_3_1_a_server_sends_hello_as_the_rfc_bytes() {
-    let (_, params) = negotiate(&eager(), &eager());
-    let mut server = Connection::new(Role::Server, Config::default());
-    server.enable_deflate(params);
+    let mut server = eager_end(Role::Server, Config::default());
     server.send_text("Hello").unwrap();
     assert_eq!(drain_output(&mut server), HELLO);
 }
@@ -318,11 +327,7 @@ fn rfc_7_2_3_2_the_second_hello_refers_back_to_the_first() {
 
 #[test]
 fn rfc_7_2_3_2_a_server_with_context_takeover_sends_a_shorter_second_hello() {
-    let (client_params, server_params) = negotiate(&eager(), &eager());
-    let mut server = Connection::new(Role::Server, Config::default());
-    server.enable_deflate(server_params);
-    let mut client = Connection::new(Role::Client, Config::default());
-    client.enable_deflate(client_params);
+    let (mut client, mut server) = eager_pair();
     server.send_text("Hello").unwrap();
     server.send_text("Hello").unwrap();
     let wire = drain_output(&mut server);
@@ -376,9 +381,7 @@ fn rfc_7_2_3_6_an_empty_message_is_one_byte() {
         client_receives(&[0xc1, 0x01, 0x00]),
         (vec![text("")], None, None)
     );
-    let (_, params) = negotiate(&eager(), &eager());
-    let mut server = Connection::new(Role::Server, Config::default());
-    server.enable_deflate(params);
+    let mut server = eager_end(Role::Server, Config::default());
     server.send_binary(b"").unwrap();
     server.send_binary(b"").unwrap();
     server.send_binary(b"Hello").unwrap();
@@ -386,17 +389,15 @@ fn rfc_7_2_3_6_an_empty_message_is_one_byte() {
     let frames = frames_of(Role::Server, wire.clone());
     assert_eq!(frames[0].1, [0x00]);
     assert_eq!(frames[1].1, [0x00], "a second empty message is no emptier");
-    let mut client = Connection::new(Role::Client, Config::default());
-    client.enable_deflate(negotiate(&eager(), &eager()).0);
-    client.handle_input(&wire);
     assert_eq!(
-        events(&mut client),
+        client_receives(&wire),
         (
             vec![
                 Event::Binary(Bytes::new()),
                 Event::Binary(Bytes::new()),
                 Event::Binary(Bytes::from_static(b"Hello"))
             ],
+            None,
             None
         )
     );
@@ -781,12 +782,7 @@ fn round_trips_both_ways_at_every_size() {
             (MessageKind::Binary, json_text(len).into_bytes()),
             (MessageKind::Binary, noise(len, len as u64 + 1)),
         ];
-        for way in 0..2 {
-            let (from, to) = if way == 0 {
-                (&mut client, &mut server)
-            } else {
-                (&mut server, &mut client)
-            };
+        both_ways(&mut client, &mut server, |from, to| {
             let frames = round_trip(from, to, &messages);
             assert_eq!(frames.len(), messages.len());
             for ((header, payload), (_, data)) in frames.iter().zip(&messages) {
@@ -803,7 +799,7 @@ fn round_trips_both_ways_at_every_size() {
                 let grown = frames[3].1.len();
                 assert!(grown <= len + len / 14 + 16, "{len}: {grown}");
             }
-        }
+        });
     }
 }
 
@@ -827,44 +823,27 @@ fn context_takeover_shrinks_repeated_messages_and_no_context_takeover_does_not()
     assert!(c[1] < c[0] / 4 && c[2] < c[0] / 4, "{c:?}");
     assert!(s[1] < s[0] / 4 && s[2] < s[0] / 4, "{s:?}");
 
+    // Each setting from its own end, or asked for by the other.
+    let from_either_end = |config: DeflateConfig| {
+        [
+            (config.clone(), DeflateConfig::default()),
+            (DeflateConfig::default(), config),
+        ]
+    };
     // The server resets (asked by the client, or by its own choice).
-    for (client, server) in [
-        (
-            DeflateConfig {
-                server_no_context_takeover: true,
-                ..DeflateConfig::default()
-            },
-            DeflateConfig::default(),
-        ),
-        (
-            DeflateConfig::default(),
-            DeflateConfig {
-                server_no_context_takeover: true,
-                ..DeflateConfig::default()
-            },
-        ),
-    ] {
+    for (client, server) in from_either_end(DeflateConfig {
+        server_no_context_takeover: true,
+        ..DeflateConfig::default()
+    }) {
         let (c, s) = sizes(client, server);
         assert!(c[1] < c[0] / 4, "{c:?}");
         assert!(s[0] == s[1] && s[1] == s[2], "{s:?}");
     }
     // The client resets (its own promise, or asked by the server).
-    for (client, server) in [
-        (
-            DeflateConfig {
-                client_no_context_takeover: true,
-                ..DeflateConfig::default()
-            },
-            DeflateConfig::default(),
-        ),
-        (
-            DeflateConfig::default(),
-            DeflateConfig {
-                client_no_context_takeover: true,
-                ..DeflateConfig::default()
-            },
-        ),
-    ] {
+    for (client, server) in from_either_end(DeflateConfig {
+        client_no_context_takeover: true,
+        ..DeflateConfig::default()
+    }) {
         let (c, s) = sizes(client, server);
         assert!(c[0] == c[1] && c[1] == c[2], "{c:?}");
         assert!(s[1] < s[0] / 4, "{s:?}");
@@ -894,12 +873,7 @@ fn every_window_size_round_trips_both_ways() {
                 ..DeflateConfig::default()
             };
             let (mut client, mut server) = deflate_pair(Config::default(), &config, &config);
-            for way in 0..2 {
-                let (from, to) = if way == 0 {
-                    (&mut client, &mut server)
-                } else {
-                    (&mut server, &mut client)
-                };
+            both_ways(&mut client, &mut server, |from, to| {
                 let frames = round_trip(from, to, &messages);
                 let json = frames[0].1.len();
                 if bits == 8 {
@@ -912,7 +886,7 @@ fn every_window_size_round_trips_both_ways() {
                 if bits >= 12 {
                     assert!(far < repeats.len() / 5, "{bits}: {far}");
                 }
-            }
+            });
         }
     }
 }
@@ -926,12 +900,7 @@ fn a_compressed_message_split_into_frames_by_max_send_frame() {
     let (mut client, mut server) =
         deflate_pair(config, &DeflateConfig::default(), &DeflateConfig::default());
     let message = noisy_text(5000, 9);
-    for way in 0..2 {
-        let (from, to) = if way == 0 {
-            (&mut client, &mut server)
-        } else {
-            (&mut server, &mut client)
-        };
+    both_ways(&mut client, &mut server, |from, to| {
         from.send_text(&message).unwrap();
         from.send_text(&message).unwrap();
         let wire = drain_output(from);
@@ -946,19 +915,14 @@ fn a_compressed_message_split_into_frames_by_max_send_frame() {
         }
         to.handle_input(&wire);
         assert_eq!(events(to), (vec![text(&message), text(&message)], None));
-    }
+    });
 }
 
 #[test]
 fn send_fragment_streams_a_compressed_message() {
     let (mut client, mut server) = default_deflate_pair();
     let pieces: [&[u8]; 6] = [b"Hel", b"", b"lo, ", b"wor", b"ld", b""];
-    for way in 0..2 {
-        let (from, to) = if way == 0 {
-            (&mut client, &mut server)
-        } else {
-            (&mut server, &mut client)
-        };
+    both_ways(&mut client, &mut server, |from, to| {
         for (i, piece) in pieces.iter().enumerate() {
             from.send_fragment(MessageKind::Text, piece, i == pieces.len() - 1)
                 .unwrap();
@@ -1010,7 +974,7 @@ fn send_fragment_streams_a_compressed_message() {
             )
         );
         let _ = drain_output(to); // the pong
-    }
+    });
 }
 
 #[test]
@@ -1156,14 +1120,12 @@ fn rsv1_on_a_continuation_or_control_frame_fails_with_1002() {
 
 #[test]
 fn rsv1_without_deflate_is_a_reserved_bit() {
-    let mut server = Connection::new(Role::Server, Config::default());
+    let server = Connection::new(Role::Server, Config::default());
     assert!(!server.is_deflate_enabled());
-    server.handle_input(&compressed_client_frame(true, 0x1, &HELLO[2..]));
     assert_eq!(
-        events(&mut server),
-        (vec![], Some(ProtocolError::ReservedBits(0b100)))
+        receives(server, &compressed_client_frame(true, 0x1, &HELLO[2..])),
+        (vec![], Some(ProtocolError::ReservedBits(0b100)), Some(1002))
     );
-    assert_eq!(close_code_of(&mut server), Some(1002));
     // RSV2 and RSV3 stay reserved with deflate on.
     for rsv in [0b010, 0b001, 0b110] {
         let wire = raw_frame(true, rsv, 0x1, Some([1, 2, 3, 4]), &HELLO[2..]);
@@ -1188,18 +1150,13 @@ fn messages_under_the_threshold_go_out_uncompressed() {
         (MessageKind::Binary, vec![0; 99]),
         (MessageKind::Binary, vec![0; 100]),
     ];
-    for way in 0..2 {
-        let (from, to) = if way == 0 {
-            (&mut client, &mut server)
-        } else {
-            (&mut server, &mut client)
-        };
+    both_ways(&mut client, &mut server, |from, to| {
         let flags: Vec<_> = round_trip(from, to, &messages)
             .iter()
             .map(|(h, _)| rsv1(h))
             .collect();
         assert_eq!(flags, [false, true, false, true]);
-    }
+    });
     // An uncompressed message from a peer with deflate on is fine too.
     let (events, error, _) = server_receives(Config::default(), &client_frame(true, 0x1, b"plain"));
     assert_eq!((events, error), (vec![text("plain")], None));
@@ -1226,18 +1183,13 @@ fn garbage_compressed_data_fails_with_1007() {
 
 #[test]
 fn invalid_utf8_inside_a_compressed_text_message_fails_with_1007() {
-    let (client_params, server_params) = negotiate(&eager(), &eager());
-    let mut server = Connection::new(Role::Server, Config::default());
-    server.enable_deflate(server_params);
+    let (mut client, mut server) = eager_pair();
     // send_fragment does not check UTF-8: a way to compress bad text.
     server
         .send_fragment(MessageKind::Text, b"caf\xc3\xa9 \xff", true)
         .unwrap();
-    let mut client = Connection::new(Role::Client, Config::default());
-    client.enable_deflate(client_params);
-    client.handle_input(&drain_output(&mut server));
     assert_eq!(
-        events(&mut client),
+        deliver(&mut server, &mut client),
         (vec![], Some(ProtocolError::InvalidUtf8))
     );
     assert_eq!(close_code_of(&mut client), Some(1007));
@@ -1245,35 +1197,28 @@ fn invalid_utf8_inside_a_compressed_text_message_fails_with_1007() {
 
 #[test]
 fn invalid_utf8_fails_fast_in_the_first_compressed_fragment() {
-    let (client_params, server_params) = negotiate(&eager(), &eager());
-    let mut server = Connection::new(Role::Server, Config::default());
-    server.enable_deflate(server_params);
+    let (mut client, mut server) = eager_pair();
     server
         .send_fragment(MessageKind::Text, &[b'a', 0xff, b'b'].repeat(20), false)
         .unwrap();
-    let mut client = Connection::new(Role::Client, Config::default());
-    client.enable_deflate(client_params);
     // Only the first frame: the final one has not been sent.
-    client.handle_input(&drain_output(&mut server));
     assert_eq!(
-        events(&mut client),
+        deliver(&mut server, &mut client),
         (vec![], Some(ProtocolError::InvalidUtf8))
     );
     assert_eq!(close_code_of(&mut client), Some(1007));
     // A code point cut between fragments is fine.
-    let (client_params, server_params) = negotiate(&eager(), &eager());
-    server = Connection::new(Role::Server, Config::default());
-    server.enable_deflate(server_params);
-    client = Connection::new(Role::Client, Config::default());
-    client.enable_deflate(client_params);
+    let (mut client, mut server) = eager_pair();
     server
         .send_fragment(MessageKind::Text, b"caf\xc3", false)
         .unwrap();
     server
         .send_fragment(MessageKind::Text, b"\xa9", true)
         .unwrap();
-    client.handle_input(&drain_output(&mut server));
-    assert_eq!(events(&mut client), (vec![text("café")], None));
+    assert_eq!(
+        deliver(&mut server, &mut client),
+        (vec![text("café")], None)
+    );
 }
 
 // ----- limits and memory --------------------------------------------------------
@@ -1285,15 +1230,15 @@ fn zip_bomb(max_frame: Option<usize>) -> Vec<u8> {
         level: 9,
         ..DeflateConfig::default()
     };
-    let (_, params) = negotiate(&DeflateConfig::default(), &config);
-    let mut server = Connection::new(
+    let mut server = deflate_end(
         Role::Server,
         Config {
             max_send_frame: max_frame,
             ..Config::default()
         },
+        &DeflateConfig::default(),
+        &config,
     );
-    server.enable_deflate(params);
     server.send_binary(&vec![0; 10_000_000]).unwrap();
     drain_output(&mut server)
 }
@@ -1304,16 +1249,16 @@ fn a_zip_bomb_fails_with_1009_without_inflating_it() {
         let bomb = zip_bomb(max_frame);
         assert!(bomb.len() < 20_000, "{}", bomb.len());
         for deliver_fragments in [false, true] {
-            let (params, _) = negotiate(&DeflateConfig::default(), &DeflateConfig::default());
-            let mut client = Connection::new(
+            let mut client = deflate_end(
                 Role::Client,
                 Config {
                     max_message_size: 1 << 20,
                     deliver_fragments,
                     ..Config::default()
                 },
+                &DeflateConfig::default(),
+                &DeflateConfig::default(),
             );
-            client.enable_deflate(params);
             let ((delivered, error), _, peak) = measure(|| {
                 client.handle_input(&bomb);
                 let (events, error) = events(&mut client);
@@ -1342,9 +1287,12 @@ fn a_zip_bomb_fails_with_1009_without_inflating_it() {
     }
     // Under a generous limit the same message goes through.
     let bomb = zip_bomb(None);
-    let (params, _) = negotiate(&DeflateConfig::default(), &DeflateConfig::default());
-    let mut client = Connection::new(Role::Client, Config::default());
-    client.enable_deflate(params);
+    let mut client = deflate_end(
+        Role::Client,
+        Config::default(),
+        &DeflateConfig::default(),
+        &DeflateConfig::default(),
+    );
     client.handle_input(&bomb);
     match events(&mut client) {
         (events, None) if events.len() == 1 => {
@@ -1360,20 +1308,16 @@ fn a_zip_bomb_fails_with_1009_without_inflating_it() {
 #[test]
 fn a_message_exactly_at_the_limit_passes_and_one_byte_more_fails() {
     for (len, ok) in [(4096, true), (4097, false)] {
-        let (client_params, server_params) = negotiate(&eager(), &eager());
-        let mut server = Connection::new(Role::Server, Config::default());
-        server.enable_deflate(server_params);
+        let mut server = eager_end(Role::Server, Config::default());
         server.send_binary(&vec![b'x'; len]).unwrap();
-        let mut client = Connection::new(
+        let mut client = eager_end(
             Role::Client,
             Config {
                 max_message_size: 4096,
                 ..Config::default()
             },
         );
-        client.enable_deflate(client_params);
-        client.handle_input(&drain_output(&mut server));
-        let (events, error) = events(&mut client);
+        let (events, error) = deliver(&mut server, &mut client);
         if ok {
             assert_eq!((events.len(), error), (1, None));
         } else {

@@ -7,72 +7,28 @@
 //! Every socket has timeouts and every child process is killed and reaped.
 #![cfg(feature = "deflate")]
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod endpoints;
+mod peers;
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use bytes::Bytes;
+use peers::{ChildGuard, Driver};
 use wsproto::extensions::deflate::DeflateConfig;
-use wsproto::frame::Status;
-use wsproto::handshake::{Accept, ClientConfig, ClientHandshake, Limits, ServerHandshake, WsUrl};
+use wsproto::handshake::{Accept, ClientConfig, ClientHandshake, WsUrl};
 use wsproto::{CloseCode, Config, Connection, Event, Role};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Kills and reaps the child on every path out of the test.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The interpreter to use, or `None` (after saying why) to skip.
 fn python() -> Option<String> {
-    let python = std::env::var("WSPROTO_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let probe = Command::new(&python)
-        .args(["-c", "import websockets.sync.client"])
-        .stderr(Stdio::piped())
-        .output();
-    let why = match probe {
-        Ok(out) if out.status.success() => return Some(python),
-        Ok(out) => format!(
-            "`{python} -c 'import websockets.sync.client'` failed: {}",
-            last_line(&out.stderr)
-        ),
-        Err(e) => format!("cannot run {python}: {e}"),
-    };
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set and the interop peer is unavailable: {why}");
-    }
-    println!(
-        "SKIPPED: {why} (install it with `pip install websockets`, or set WSPROTO_TEST_PYTHON)"
-    );
-    None
-}
-
-fn last_line(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    text.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
-fn peer_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/deflate_peer.py")
-}
-
-fn set_timeouts(stream: &TcpStream) {
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+    peers::python(
+        "websockets.sync.client",
+        "install it with `pip install websockets`, or set WSPROTO_TEST_PYTHON",
+    )
 }
 
 /// Room for the 1 MiB messages both ways.
@@ -99,72 +55,6 @@ fn json_like(len: usize) -> String {
     s
 }
 
-fn noise(len: usize) -> Vec<u8> {
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
-/// A blocking driver: a connection over a socket, counting the bytes.
-struct Driver {
-    stream: TcpStream,
-    conn: Connection,
-    read: usize,
-    written: usize,
-}
-
-impl Driver {
-    fn flush(&mut self) {
-        while let Some(bytes) = self.conn.poll_transmit() {
-            let n = self.stream.write(bytes).expect("write");
-            assert!(n > 0, "write returned 0");
-            self.written += n;
-            self.conn.advance_transmit(n);
-        }
-    }
-
-    /// Runs the connection, handing each event to `on_event`, until it
-    /// returns true (then `true`) or the transport should close (`false`).
-    /// A protocol error or a socket error (a timeout included) panics.
-    fn run(&mut self, mut on_event: impl FnMut(&mut Connection, Event) -> bool) -> bool {
-        let mut buf = vec![0u8; 64 << 10];
-        loop {
-            loop {
-                match self.conn.poll_event() {
-                    Ok(Some(event)) => {
-                        if on_event(&mut self.conn, event) {
-                            self.flush();
-                            return true;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => panic!("protocol error: {e}"),
-                }
-            }
-            self.flush();
-            if self.conn.should_close_transport() {
-                let _ = self.stream.shutdown(Shutdown::Both);
-                return false;
-            }
-            match self.stream.read(&mut buf) {
-                Ok(0) => self.conn.handle_eof(),
-                Ok(n) => {
-                    self.read += n;
-                    self.conn.handle_input(&buf[..n]);
-                }
-                Err(e) if e.kind() == ErrorKind::ConnectionReset => self.conn.handle_eof(),
-                Err(e) => panic!("read: {e}"),
-            }
-        }
-    }
-}
-
 /// What our server saw of a Python client.
 struct ServerReport {
     offered: String,
@@ -177,30 +67,8 @@ struct ServerReport {
 /// Accepts one connection on `listener`, negotiates permessage-deflate with
 /// `deflate`, and echoes every message until the client closes.
 fn serve_one(listener: TcpListener, deflate: DeflateConfig) -> ServerReport {
-    listener.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + TIMEOUT;
-    let stream = loop {
-        match listener.accept() {
-            Ok((stream, _)) => break stream,
-            Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => panic!("no connection from the peer: {e}"),
-        }
-    };
-    stream.set_nonblocking(false).unwrap();
-    set_timeouts(&stream);
-    let mut stream = stream;
-
-    let mut handshake = ServerHandshake::new(Limits::default());
-    let mut chunk = [0u8; 4096];
-    let request = loop {
-        let n = stream.read(&mut chunk).unwrap();
-        assert!(n > 0, "EOF inside the request head");
-        if let Status::Complete(request) = handshake.handle_input(&chunk[..n]).unwrap() {
-            break request;
-        }
-    };
+    let mut stream = peers::accept_one(&listener, TIMEOUT);
+    let request = peers::read_request(&mut stream);
     let offered = request
         .extensions()
         .iter()
@@ -219,13 +87,7 @@ fn serve_one(listener: TcpListener, deflate: DeflateConfig) -> ServerReport {
 
     let mut conn = Connection::new(Role::Server, config());
     conn.enable_deflate(params);
-    conn.handle_input(&accepted.negotiated.leftover);
-    let mut driver = Driver {
-        stream,
-        conn,
-        read: 0,
-        written: 0,
-    };
+    let mut driver = Driver::new(stream, conn, &accepted.negotiated.leftover);
     let mut echoed = 0;
     let mut payload_bytes = 0;
     driver.run(|conn, event| {
@@ -264,31 +126,16 @@ fn python_client_against_our_server(
     let port = listener.local_addr().unwrap().port();
     let uri = format!("ws://127.0.0.1:{port}/");
     let mut command = Command::new(python);
-    command.arg(peer_script()).args(["client", &uri]);
+    command
+        .arg(peers::script("deflate_peer.py"))
+        .args(["client", &uri]);
     if let Some(bits) = bits {
         command.arg(bits.to_string());
     }
-    let child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = ChildGuard(child);
+    let mut child = ChildGuard::spawn(command.stdout(Stdio::piped()).stderr(Stdio::piped()));
     let server = std::thread::spawn(move || serve_one(listener, deflate));
     let report = server.join();
-
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "peer did not exit in time");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    let _ = child.0.stdout.take().unwrap().read_to_string(&mut stdout);
-    let _ = child.0.stderr.take().unwrap().read_to_string(&mut stderr);
+    let (status, stdout, stderr) = child.wait_output("peer", TIMEOUT);
     let report = report.unwrap_or_else(|_| panic!("server thread failed; peer said: {stderr}"));
     assert!(status.success(), "peer failed: {stdout}\n{stderr}");
     (report, stdout)
@@ -356,46 +203,14 @@ fn a_websockets_client_against_our_server_with_small_windows_and_no_context_take
 #[test]
 fn our_client_against_a_websockets_server_with_compression() {
     let Some(python) = python() else { return };
-    let child = Command::new(&python)
-        .arg(peer_script())
-        .arg("server")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = ChildGuard(child);
-    let stdout = child.0.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(TIMEOUT)
-        .expect("the peer did not print its port");
-    let port: u16 = line
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("not a port: {line:?}"));
-
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    set_timeouts(&stream);
+    let (child, mut stream) =
+        peers::python_server(&python, "deflate_peer.py", &["server"], TIMEOUT);
+    let port = stream.peer_addr().unwrap().port();
     let url = WsUrl::parse(&format!("ws://127.0.0.1:{port}/")).unwrap();
     let deflate = DeflateConfig::default();
     let offer = ClientConfig::new().extension(deflate.offer());
     let mut handshake = ClientHandshake::new_random(&url, offer).unwrap();
-    let mut request = Vec::new();
-    handshake.write_request_to_vec(&mut request);
-    stream.write_all(&request).unwrap();
-    let mut chunk = [0u8; 4096];
-    let accepted = loop {
-        let n = stream.read(&mut chunk).unwrap();
-        assert!(n > 0, "EOF inside the response head");
-        if let Status::Complete(accepted) = handshake.handle_input(&chunk[..n]).unwrap() {
-            break accepted;
-        }
-    };
+    let accepted = peers::client_handshake(&mut stream, &mut handshake, &[]);
     let agreed = &accepted.negotiated.extensions;
     let params = deflate
         .check_response(agreed)
@@ -405,13 +220,7 @@ fn our_client_against_a_websockets_server_with_compression() {
 
     let mut conn = Connection::new(Role::Client, config());
     conn.enable_deflate(params);
-    conn.handle_input(&accepted.negotiated.leftover);
-    let mut driver = Driver {
-        stream,
-        conn,
-        read: 0,
-        written: 0,
-    };
+    let mut driver = Driver::new(stream, conn, &accepted.negotiated.leftover);
     let json = json_like(1 << 20);
     let messages = [
         Event::Text("hello".into()),
@@ -421,7 +230,7 @@ fn our_client_against_a_websockets_server_with_compression() {
         )),
         Event::Text(json.clone().into()),
         Event::Binary(Bytes::from(json.into_bytes())),
-        Event::Binary(Bytes::from(noise(1 << 20))),
+        Event::Binary(Bytes::from(endpoints::noise(1 << 20, 1))),
         Event::Text("".into()),
         Event::Text("hello".into()),
     ];
@@ -431,12 +240,8 @@ fn our_client_against_a_websockets_server_with_compression() {
             Event::Binary(b) => driver.conn.send_binary(b).unwrap(),
             _ => unreachable!(),
         }
-        driver.flush();
-        let mut echo = None;
-        assert!(driver.run(|_, event| {
-            echo = Some(event);
-            true
-        }));
+        let echo = driver.next_event();
+        assert!(echo.is_some(), "closed before the echo");
         assert!(echo.as_ref() == Some(message), "the echo differs");
     }
     driver.conn.close(CloseCode::NORMAL, "done").unwrap();

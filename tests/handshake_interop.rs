@@ -5,18 +5,16 @@
 //! library the tests print `SKIPPED: ...` and pass, unless `$CI` is set.
 //! Every socket has timeouts and every child process is killed and reaped.
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod peers;
 
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use peers::ChildGuard;
 use wsproto::frame::{encode_frame, FrameDecoder, FrameHeader, OpCode, Status};
-use wsproto::handshake::{
-    Accept, AcceptKey, ClientConfig, ClientHandshake, ExtensionOffer, Limits, ServerHandshake,
-    WsUrl,
-};
+use wsproto::handshake::{Accept, AcceptKey, ClientConfig, ClientHandshake, ExtensionOffer, WsUrl};
 use wsproto::Role;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,70 +22,12 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// A close frame from a server: code 1000, no reason.
 const SERVER_CLOSE: [u8; 4] = [0x88, 0x02, 0x03, 0xe8];
 
-/// Kills and reaps the child on every path out of the test.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The interpreter to use, or `None` (after saying why) to skip.
 fn python() -> Option<String> {
-    let python = std::env::var("WSPROTO_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let probe = Command::new(&python)
-        .args(["-c", "import websockets"])
-        .stderr(Stdio::piped())
-        .output();
-    let why = match probe {
-        Ok(out) if out.status.success() => return Some(python),
-        Ok(out) => format!(
-            "`{python} -c 'import websockets'` failed: {}",
-            last_line(&out.stderr)
-        ),
-        Err(e) => format!("cannot run {python}: {e}"),
-    };
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set and the interop peer is unavailable: {why}");
-    }
-    println!(
-        "SKIPPED: {why} (install it with `pip install websockets`, or set WSPROTO_TEST_PYTHON)"
-    );
-    None
-}
-
-/// The last non-empty line of an error output (a traceback's message).
-fn last_line(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    text.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
-fn peer_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop/ws_peer.py")
-}
-
-fn set_timeouts(stream: &TcpStream) {
-    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
-    stream.set_write_timeout(Some(TIMEOUT)).unwrap();
-}
-
-/// Waits for the child to exit, at most `TIMEOUT`.
-fn wait_exit(child: &mut ChildGuard) -> std::process::ExitStatus {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "peer did not exit in time");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    peers::python(
+        "websockets",
+        "install it with `pip install websockets`, or set WSPROTO_TEST_PYTHON",
+    )
 }
 
 /// Reads until one whole frame is decoded from `buf` (which may already
@@ -125,39 +65,17 @@ fn our_server_accepts_a_websockets_client() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let uri = format!("ws://127.0.0.1:{port}/path?q=1");
-    let child = Command::new(&python)
-        .arg(peer_script())
-        .args(["client", &uri, "chat"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = ChildGuard(child);
+    let mut child = ChildGuard::spawn(
+        Command::new(&python)
+            .arg(peers::script("ws_peer.py"))
+            .args(["client", &uri, "chat"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
 
     let server = std::thread::spawn(move || {
-        listener.set_nonblocking(true).unwrap();
-        let deadline = Instant::now() + TIMEOUT;
-        let mut stream = loop {
-            match listener.accept() {
-                Ok((stream, _)) => break stream,
-                Err(e) if e.kind() == ErrorKind::WouldBlock && Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                Err(e) => panic!("no connection from the peer: {e}"),
-            }
-        };
-        stream.set_nonblocking(false).unwrap();
-        set_timeouts(&stream);
-
-        let mut handshake = ServerHandshake::new(Limits::default());
-        let mut chunk = [0u8; 4096];
-        let request = loop {
-            let n = stream.read(&mut chunk).unwrap();
-            assert!(n > 0, "EOF inside the request head");
-            if let Status::Complete(request) = handshake.handle_input(&chunk[..n]).unwrap() {
-                break request;
-            }
-        };
+        let mut stream = peers::accept_one(&listener, TIMEOUT);
+        let request = peers::read_request(&mut stream);
         let seen = request.clone();
         let accepted = request.accept(Accept::new().protocol("chat")).unwrap();
         let mut out = Vec::new();
@@ -174,23 +92,7 @@ fn our_server_accepts_a_websockets_client() {
         seen
     });
     let request = server.join().expect("server thread failed");
-    let status = wait_exit(&mut child);
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .0
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let (status, stdout, stderr) = child.wait_output("peer", TIMEOUT);
     assert!(status.success(), "peer failed: {stdout}\n{stderr}");
     assert_eq!(stdout, "subprotocol chat\nok\n", "{stderr}");
 
@@ -216,32 +118,9 @@ fn our_server_accepts_a_websockets_client() {
 #[test]
 fn our_client_connects_to_a_websockets_server() {
     let Some(python) = python() else { return };
-    let child = Command::new(&python)
-        .arg(peer_script())
-        .args(["server", "chat"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = ChildGuard(child);
-    // The first line is the port; read it off-thread so a silent peer cannot hang the test.
-    let stdout = child.0.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(TIMEOUT)
-        .expect("the peer did not print its port");
-    let port: u16 = line
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("not a port: {line:?}"));
-
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    set_timeouts(&stream);
+    let (child, mut stream) =
+        peers::python_server(&python, "ws_peer.py", &["server", "chat"], TIMEOUT);
+    let port = stream.peer_addr().unwrap().port();
     let url = WsUrl::parse(&format!("ws://127.0.0.1:{port}/echo?x=1")).unwrap();
     let config = ClientConfig::new()
         .protocol("superchat")
@@ -252,18 +131,7 @@ fn our_client_connects_to_a_websockets_server() {
     let mut handshake = ClientHandshake::new_random(&url, config).unwrap();
     #[cfg(not(feature = "rand"))]
     let mut handshake = ClientHandshake::new(&url, config, *b"interop nonce 16").unwrap();
-    let mut request = Vec::new();
-    handshake.write_request_to_vec(&mut request);
-    stream.write_all(&request).unwrap();
-
-    let mut chunk = [0u8; 4096];
-    let accepted = loop {
-        let n = stream.read(&mut chunk).unwrap();
-        assert!(n > 0, "EOF inside the response head");
-        if let Status::Complete(accepted) = handshake.handle_input(&chunk[..n]).unwrap() {
-            break accepted;
-        }
-    };
+    let accepted = peers::client_handshake(&mut stream, &mut handshake, &[]);
     assert_eq!(accepted.response.status, 101);
     let expected = AcceptKey::from_key(handshake.key().as_bytes());
     assert_eq!(

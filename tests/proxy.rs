@@ -15,14 +15,14 @@
 //! Every wait is bounded; every child is killed and reaped on every path
 //! out of a test.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+mod peers;
 
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use peers::{echo_server, pki, run_client, Driver};
 use wsproto::frame::Status;
 use wsproto::handshake::{ClientConfig, ClientHandshake, WsUrl};
 use wsproto::proxy::{ConnectRequest, ProxyError, ProxyResponse};
@@ -35,132 +35,6 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 const USER: &str = "ann";
 const PASSWORD: &str = "s3cr3t:pw";
 const AUTHORIZATION: &str = "Basic YW5uOnMzY3IzdDpwdw==";
-
-/// Kills and reaps the child on every path out of the test.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The `echo_server` and `client` examples, built once per test binary.
-fn examples() -> &'static (PathBuf, PathBuf) {
-    static EXAMPLES: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    EXAMPLES.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut command = Command::new(cargo);
-        command
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--example", "echo_server", "--example", "client"])
-            .arg("--message-format=json-render-diagnostics")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if cfg!(feature = "deflate") {
-            command.args(["--features", "deflate"]);
-        }
-        let out = command.output().expect("cannot run cargo");
-        assert!(
-            out.status.success(),
-            "building the examples failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let executable = |name: &str| -> PathBuf {
-            let target = format!("\"name\":\"{name}\"");
-            let line = stdout
-                .lines()
-                .find(|l| l.contains("\"compiler-artifact\"") && l.contains(&target))
-                .unwrap_or_else(|| panic!("cargo did not report the {name} example"));
-            let at = line.find("\"executable\":\"").expect("no executable") + 14;
-            PathBuf::from(&line[at..at + line[at..].find('"').unwrap()])
-        };
-        (executable("echo_server"), executable("client"))
-    })
-}
-
-/// Forwards every line of `from` into a channel, from a thread.
-fn lines_of(from: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
-}
-
-/// A CA and a certificate for `127.0.0.1` (PEM files), for the `wss://` case.
-struct Pki {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-}
-
-fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| {
-        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-        let dir =
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("proxy-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_key = KeyPair::generate().unwrap();
-        let ca = ca_params.self_signed(&ca_key).unwrap();
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
-            .unwrap()
-            .signed_by(&key, &ca, &ca_key)
-            .unwrap();
-        let pki = Pki {
-            ca: dir.join("ca.pem"),
-            cert: dir.join("cert.pem"),
-            key: dir.join("key.pem"),
-        };
-        std::fs::write(&pki.ca, ca.pem()).unwrap();
-        std::fs::write(&pki.cert, cert.pem()).unwrap();
-        std::fs::write(&pki.key, key.serialize_pem()).unwrap();
-        pki
-    })
-}
-
-/// The `echo_server` example on a free port (TLS with `tls`): the guard
-/// and the port.
-fn echo_server(tls: bool) -> (ChildGuard, u16) {
-    let (echo_server, _) = examples();
-    let mut command = Command::new(echo_server);
-    command.arg("127.0.0.1:0");
-    if tls {
-        command
-            .arg("--cert")
-            .arg(&pki().cert)
-            .arg("--key")
-            .arg(&pki().key);
-    }
-    let child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = ChildGuard(child);
-    let stdout = lines_of(child.0.stdout.take().unwrap());
-    let line = stdout
-        .recv_timeout(TIMEOUT)
-        .expect("no address from the echo server");
-    let port = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
-    (child, port)
-}
 
 /// A running test proxy: its port, and each `CONNECT` it saw, as
 /// `"<target> <Proxy-Authorization or ->"`.
@@ -285,7 +159,7 @@ fn open_tunnel(
 /// The library alone: a tunnel, then the WebSocket handshake and an echo.
 #[test]
 fn library_tunnels_a_websocket_through_the_proxy() {
-    let (_echo, echo_port) = echo_server(false);
+    let (_echo, echo_port, _log) = echo_server(false);
     let proxy = start_proxy(false);
     let request = ConnectRequest::new("127.0.0.1", echo_port).unwrap();
     let (mut tcp, answer) = open_tunnel(proxy.port, &request);
@@ -295,37 +169,13 @@ fn library_tunnels_a_websocket_through_the_proxy() {
 
     let url = WsUrl::parse(&format!("ws://127.0.0.1:{echo_port}/")).unwrap();
     let mut handshake = ClientHandshake::new_random(&url, ClientConfig::new()).unwrap();
-    let mut out = Vec::new();
-    handshake.write_request_to_vec(&mut out);
-    tcp.write_all(&out).unwrap();
     // The bytes after the proxy's head belong to the server: fed first.
-    let mut input = tunnel.leftover.to_vec();
-    let mut buf = [0u8; 4096];
-    let accepted = loop {
-        if let Status::Complete(accepted) = handshake.handle_input(&input).unwrap() {
-            break accepted;
-        }
-        let n = tcp.read(&mut buf).unwrap();
-        assert!(n > 0, "eof during the handshake");
-        input = buf[..n].to_vec();
-    };
-    let mut conn = Connection::new(Role::Client, Config::default());
-    conn.handle_input(&accepted.negotiated.leftover);
-    conn.send_text("through the tunnel").unwrap();
-    while let Some(bytes) = conn.poll_transmit() {
-        let n = tcp.write(bytes).unwrap();
-        conn.advance_transmit(n);
-    }
-    let echoed = loop {
-        if let Some(event) = conn.poll_event().unwrap() {
-            break event;
-        }
-        let n = tcp.read(&mut buf).unwrap();
-        assert!(n > 0, "eof before the echo");
-        conn.handle_input(&buf[..n]);
-    };
-    match echoed {
-        Event::Text(text) => assert_eq!(text.as_str(), "through the tunnel"),
+    let accepted = peers::client_handshake(&mut tcp, &mut handshake, &tunnel.leftover);
+    let conn = Connection::new(Role::Client, Config::default());
+    let mut driver = Driver::new(tcp, conn, &accepted.negotiated.leftover);
+    driver.conn.send_text("through the tunnel").unwrap();
+    match driver.next_event() {
+        Some(Event::Text(text)) => assert_eq!(text.as_str(), "through the tunnel"),
         other => panic!("{other:?}"),
     }
     assert_eq!(proxy.seen(), [format!("127.0.0.1:{echo_port} -")]);
@@ -334,7 +184,7 @@ fn library_tunnels_a_websocket_through_the_proxy() {
 /// A 407 carries the status and `Proxy-Authenticate`; credentials open it.
 #[test]
 fn library_surfaces_a_407_then_authenticates() {
-    let (_echo, echo_port) = echo_server(false);
+    let (_echo, echo_port, _log) = echo_server(false);
     let proxy = start_proxy(true);
     let request = ConnectRequest::new("127.0.0.1", echo_port).unwrap();
     let (_tcp, answer) = open_tunnel(proxy.port, &request);
@@ -362,68 +212,10 @@ fn library_surfaces_a_407_then_authenticates() {
     );
 }
 
-/// Runs the `client` example on `url` with only these proxy variables set,
-/// sending `send` and waiting for as many echoes.
-fn run_client(
-    url: &str,
-    env: &[(&str, String)],
-    extra_args: &[&Path],
-    send: &[&str],
-) -> (ExitStatus, Vec<String>, Vec<String>) {
-    let (_, client) = examples();
-    let mut command = Command::new(client);
-    command.arg(url).args(extra_args);
-    for name in [
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-        "no_proxy",
-        "NO_PROXY",
-        "WSPROTO_CA_FILE",
-    ] {
-        command.env_remove(name);
-    }
-    command.envs(env.iter().map(|(k, v)| (k, v)));
-    let child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = ChildGuard(child);
-    let mut stdin = child.0.stdin.take().unwrap();
-    let stdout = lines_of(child.0.stdout.take().unwrap());
-    let stderr = lines_of(child.0.stderr.take().unwrap());
-    let mut got = Vec::new();
-    for line in send {
-        // Small lines: the pipe takes them without blocking.
-        if writeln!(stdin, "{line}").is_err() {
-            break;
-        }
-        match stdout.recv_timeout(TIMEOUT) {
-            Ok(echo) => got.push(echo),
-            Err(_) => break,
-        }
-    }
-    drop(stdin);
-    let deadline = Instant::now() + TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the client example did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (status, got, stderr.iter().collect())
-}
-
 /// `HTTP_PROXY` with credentials in the URL; `NO_PROXY` names another host.
 #[test]
 fn client_example_uses_http_proxy() {
-    let (_echo, echo_port) = echo_server(false);
+    let (_echo, echo_port, _log) = echo_server(false);
     let proxy = start_proxy(true);
     let env = [
         (
@@ -433,7 +225,7 @@ fn client_example_uses_http_proxy() {
         ("NO_PROXY", "example.com,.internal,10.0.0.1".into()),
     ];
     let url = format!("ws://127.0.0.1:{echo_port}/");
-    let (status, got, stderr) = run_client(&url, &env, &[], &["via the proxy"]);
+    let (status, got, stderr) = run_client(&[&url], &env, &["via the proxy"]);
     assert!(status.success(), "{status}: {stderr:?}");
     assert_eq!(got, ["via the proxy"]);
     assert_eq!(
@@ -445,7 +237,7 @@ fn client_example_uses_http_proxy() {
 /// `HTTPS_PROXY` for `wss://`: TLS runs inside the tunnel.
 #[test]
 fn client_example_uses_https_proxy_for_wss() {
-    let (_echo, echo_port) = echo_server(true);
+    let (_echo, echo_port, _log) = echo_server(true);
     let proxy = start_proxy(false);
     let env = [
         ("HTTPS_PROXY", format!("127.0.0.1:{}", proxy.port)),
@@ -453,8 +245,8 @@ fn client_example_uses_https_proxy_for_wss() {
         ("HTTP_PROXY", "http://127.0.0.1:9".into()),
     ];
     let url = format!("wss://127.0.0.1:{echo_port}/");
-    let ca = pki().ca.as_path();
-    let (status, got, stderr) = run_client(&url, &env, &[Path::new("--ca"), ca], &["tls inside"]);
+    let ca = pki().ca.to_str().unwrap();
+    let (status, got, stderr) = run_client(&[&url, "--ca", ca], &env, &["tls inside"]);
     assert!(status.success(), "{status}: {stderr:?}");
     assert_eq!(got, ["tls inside"]);
     assert_eq!(proxy.seen(), [format!("127.0.0.1:{echo_port} -")]);
@@ -463,7 +255,7 @@ fn client_example_uses_https_proxy_for_wss() {
 /// Hosts in `NO_PROXY` are reached directly: the proxy sees nothing.
 #[test]
 fn client_example_bypasses_no_proxy_hosts() {
-    let (_echo, echo_port) = echo_server(false);
+    let (_echo, echo_port, _log) = echo_server(false);
     let proxy = start_proxy(false);
     for no_proxy in ["127.0.0.1", "example.com, 127.0.0.1:1234", "*"] {
         let env = [
@@ -471,7 +263,7 @@ fn client_example_bypasses_no_proxy_hosts() {
             ("no_proxy", no_proxy.to_string()),
         ];
         let url = format!("ws://127.0.0.1:{echo_port}/");
-        let (status, got, stderr) = run_client(&url, &env, &[], &["direct"]);
+        let (status, got, stderr) = run_client(&[&url], &env, &["direct"]);
         assert!(status.success(), "{no_proxy}: {status}: {stderr:?}");
         assert_eq!(got, ["direct"], "{no_proxy}");
     }
@@ -481,11 +273,11 @@ fn client_example_bypasses_no_proxy_hosts() {
 /// A 407 is reported with the proxy's challenge; nothing is tunnelled.
 #[test]
 fn client_example_reports_a_407() {
-    let (_echo, echo_port) = echo_server(false);
+    let (_echo, echo_port, _log) = echo_server(false);
     let proxy = start_proxy(true);
     let env = [("HTTP_PROXY", format!("http://127.0.0.1:{}", proxy.port))];
     let url = format!("ws://127.0.0.1:{echo_port}/");
-    let (status, _, stderr) = run_client(&url, &env, &[], &[]);
+    let (status, _, stderr) = run_client(&[&url], &env, &[]);
     assert!(!status.success());
     let report = stderr.join("\n");
     assert!(

@@ -11,242 +11,45 @@
 //! `SKIPPED: ...` and passes unless `$CI` is set; every wait is bounded and
 //! every child is killed and reaped on every path out of a test.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+mod peers;
 
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+use std::time::Duration;
+
+use peers::{lines_of, pki, ChildGuard};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// How long any one exchange may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Kills and reaps the child on every path out of the test.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The interpreter to use, or `None` (after saying why) to skip.
 fn python() -> Option<String> {
-    let python = std::env::var("WSPROTO_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let probe = Command::new(&python)
-        .args(["-c", "import ssl, websockets.sync.client"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output();
-    let why = match probe {
-        Ok(out) if out.status.success() => return Some(python),
-        Ok(out) => format!(
-            "`{python} -c 'import ssl, websockets.sync.client'` failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ),
-        Err(e) => format!("cannot run {python}: {e}"),
-    };
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set and the interop peer is unavailable: {why}");
-    }
-    println!("SKIPPED: {why} (pip install websockets, or set WSPROTO_TEST_PYTHON)");
-    None
-}
-
-/// The `echo_server` and `client` examples, built once per test binary.
-fn examples() -> &'static (PathBuf, PathBuf) {
-    static EXAMPLES: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    EXAMPLES.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut command = Command::new(cargo);
-        command
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--example", "echo_server", "--example", "client"])
-            .arg("--message-format=json-render-diagnostics")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if cfg!(feature = "deflate") {
-            command.args(["--features", "deflate"]);
-        }
-        let out = command.output().expect("cannot run cargo");
-        assert!(
-            out.status.success(),
-            "building the examples failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let executable = |name: &str| -> PathBuf {
-            let target = format!("\"name\":\"{name}\"");
-            let line = stdout
-                .lines()
-                .find(|l| l.contains("\"compiler-artifact\"") && l.contains(&target))
-                .unwrap_or_else(|| panic!("cargo did not report the {name} example"));
-            let at = line.find("\"executable\":\"").expect("no executable") + 14;
-            PathBuf::from(&line[at..at + line[at..].find('"').unwrap()])
-        };
-        (executable("echo_server"), executable("client"))
-    })
-}
-
-/// The test PKI: a CA, and a server certificate it signed for `127.0.0.1`
-/// and `localhost`, as PEM files in a directory of their own.
-struct Pki {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-}
-
-fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| {
-        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
-        let dir =
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "wsproto test CA");
-        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca_key = KeyPair::generate().unwrap();
-        let ca = ca_params.self_signed(&ca_key).unwrap();
-
-        let mut params =
-            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "wsproto test server");
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-
-        let pki = Pki {
-            ca: dir.join("ca.pem"),
-            cert: dir.join("cert.pem"),
-            key: dir.join("key.pem"),
-        };
-        std::fs::write(&pki.ca, ca.pem()).unwrap();
-        std::fs::write(&pki.cert, cert.pem()).unwrap();
-        std::fs::write(&pki.key, key.serialize_pem()).unwrap();
-        pki
-    })
-}
-
-/// Forwards every line of `from` into a channel, from a thread, so a silent
-/// peer cannot hang the test.
-fn lines_of(from: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
-}
-
-/// Writes lines to `to` from a thread; dropping the sender closes the pipe.
-fn line_writer(mut to: ChildStdin) -> Sender<String> {
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in rx {
-            if writeln!(to, "{line}").and_then(|()| to.flush()).is_err() {
-                return;
-            }
-        }
-    });
-    tx
-}
-
-fn next_line(lines: &Receiver<String>, what: &str) -> String {
-    lines
-        .recv_timeout(TIMEOUT)
-        .unwrap_or_else(|e| panic!("no {what} within {TIMEOUT:?}: {e}"))
-}
-
-/// Waits for the child to exit within `timeout`; on timeout fails (the
-/// guard kills it).
-fn wait_exit(child: &mut ChildGuard, what: &str, timeout: Duration) -> ExitStatus {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not exit within {timeout:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    peers::python(
+        "ssl, websockets.sync.client",
+        "pip install websockets, or set WSPROTO_TEST_PYTHON",
+    )
 }
 
 /// The TLS `echo_server` example on a free port: the guard, its port, and
 /// its log (shown on failure).
 fn tls_echo_server() -> (ChildGuard, u16, Receiver<String>) {
-    let (echo_server, _) = examples();
-    let pki = pki();
-    let child = Command::new(echo_server)
-        .arg("127.0.0.1:0")
-        .arg("--cert")
-        .arg(&pki.cert)
-        .arg("--key")
-        .arg(&pki.key)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = ChildGuard(child);
-    let stdout = lines_of(child.0.stdout.take().unwrap());
-    let log = lines_of(child.0.stderr.take().unwrap());
-    let line = next_line(&stdout, "the echo server's address");
-    let port = line
-        .strip_prefix("echo server listening on wss://127.0.0.1:")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
-    (child, port, log)
+    peers::echo_server(true)
 }
 
-/// Runs the `client` example with `args` and the lines `send`; returns its
-/// exit status, stdout lines and stderr lines.
-fn run_client(args: &[&str], send: &[&str]) -> (ExitStatus, Vec<String>, Vec<String>) {
-    let (_, client) = examples();
-    let child = Command::new(client)
-        .args(args)
-        .env_remove("WSPROTO_CA_FILE")
-        // Whatever proxy this machine is configured with, go direct.
-        .env("no_proxy", "*")
-        .env("NO_PROXY", "*")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut child = ChildGuard(child);
-    let stdin = line_writer(child.0.stdin.take().unwrap());
-    let stdout = lines_of(child.0.stdout.take().unwrap());
-    let stderr = lines_of(child.0.stderr.take().unwrap());
-    let mut got = Vec::new();
-    for line in send {
-        stdin.send(line.to_string()).unwrap();
-        match stdout.recv_timeout(TIMEOUT) {
-            Ok(echo) => got.push(echo),
-            // It failed (the caller checks the status and stderr).
-            Err(_) => break,
-        }
-    }
-    drop(stdin);
-    let status = wait_exit(&mut child, "the client example", TIMEOUT);
-    got.extend(stdout.try_iter());
-    (status, got, stderr.iter().collect())
+/// Runs the `client` example with `args` (going direct, whatever proxy this
+/// machine is configured with) and the lines `send`; returns its exit
+/// status, stdout lines and stderr lines.
+fn run_client(
+    args: &[&str],
+    send: &[&str],
+) -> (std::process::ExitStatus, Vec<String>, Vec<String>) {
+    let direct = [("no_proxy", "*".to_string()), ("NO_PROXY", "*".to_string())];
+    peers::run_client(args, &direct, send)
 }
 
 /// The Python `websockets` client, trusting only the test CA, against the
@@ -255,23 +58,21 @@ fn run_client(args: &[&str], send: &[&str]) -> (ExitStatus, Vec<String>, Vec<Str
 fn websockets_client_over_wss_against_the_echo_server() {
     let Some(python) = python() else { return };
     let (_server, port, log) = tls_echo_server();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/tls_client.py");
-    let out = Command::new(&python)
-        .arg(script)
-        .arg(format!("wss://127.0.0.1:{port}/"))
-        .arg(&pki().ca)
-        // `websockets` honours proxy variables too: go direct.
-        .env("no_proxy", "*")
-        .env("NO_PROXY", "*")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut client = ChildGuard(out);
+    let mut client = ChildGuard::spawn(
+        Command::new(&python)
+            .arg(peers::script("tls_client.py"))
+            .arg(format!("wss://127.0.0.1:{port}/"))
+            .arg(&pki().ca)
+            // `websockets` honours proxy variables too: go direct.
+            .env("no_proxy", "*")
+            .env("NO_PROXY", "*")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     let stdout = lines_of(client.0.stdout.take().unwrap());
     let stderr = lines_of(client.0.stderr.take().unwrap());
-    let status = wait_exit(&mut client, "the websockets client", TIMEOUT);
+    let status = client.wait_exit("the websockets client", TIMEOUT);
     assert!(
         status.success(),
         "the websockets client failed: {status}\n{}\necho_server said:\n{}",

@@ -17,8 +17,14 @@ pub fn drain_output(conn: &mut Connection) -> Vec<u8> {
 }
 
 /// Frames written by an endpoint of `role`, decoded as its peer would.
-pub fn frames_sent_by(role: Role, mut wire: Vec<u8>) -> Vec<(FrameHeader, Vec<u8>)> {
+pub fn frames_sent_by(role: Role, wire: Vec<u8>) -> Vec<(FrameHeader, Vec<u8>)> {
     let decoder = FrameDecoder::new(role.peer()).with_max_payload(u64::MAX >> 1);
+    decode_frames(&decoder, wire)
+}
+
+/// Every frame in `wire`, decoded by `decoder`; an invalid or truncated
+/// frame panics.
+pub fn decode_frames(decoder: &FrameDecoder, mut wire: Vec<u8>) -> Vec<(FrameHeader, Vec<u8>)> {
     let mut frames = Vec::new();
     let mut at = 0;
     while at < wire.len() {
@@ -39,8 +45,13 @@ pub fn frames_sent_by(role: Role, mut wire: Vec<u8>) -> Vec<(FrameHeader, Vec<u8
 /// The close code in the single close frame `conn` wrote, if any.
 pub fn sent_close_code(conn: &mut Connection) -> Option<u16> {
     let role = conn.role();
-    frames_sent_by(role, drain_output(conn))
-        .into_iter()
+    close_code_in(&frames_sent_by(role, drain_output(conn)))
+}
+
+/// The code of the first close frame among `frames`, if any.
+pub fn close_code_in(frames: &[(FrameHeader, Vec<u8>)]) -> Option<u16> {
+    frames
+        .iter()
         .find(|(h, _)| h.opcode == OpCode::Close)
         .map(|(_, p)| u16::from_be_bytes([p[0], p[1]]))
 }
@@ -103,4 +114,17 @@ pub fn raw_frame(fin: bool, rsv: u8, opcode: u8, mask: Option<[u8; 4]>, payload:
     }
     out.extend_from_slice(&body);
     out
+}
+
+/// Deterministic noise: incompressible (xorshift from `seed`).
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
 }
