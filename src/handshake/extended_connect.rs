@@ -216,14 +216,12 @@ impl ConnectRequest {
 
     /// The target's path, before any `?`.
     pub fn path(&self) -> &str {
-        self.target
-            .split_once('?')
-            .map_or(&self.target, |(path, _)| path)
+        super::split_target(&self.target).0
     }
 
     /// The target's query, after the first `?`, if any.
     pub fn query(&self) -> Option<&str> {
-        self.target.split_once('?').map(|(_, query)| query)
+        super::split_target(&self.target).1
     }
 
     /// Every header field (pseudo-headers excluded).

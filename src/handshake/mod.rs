@@ -93,6 +93,15 @@ pub use response::{reason_phrase, Response};
 pub use server::{Accept, Request, ServerHandshake};
 pub use url::WsUrl;
 
+/// A request target (`/chat?room=1`) as path and query (RFC 6455 §3's
+/// resource name is both).
+fn split_target(target: &str) -> (&str, Option<&str>) {
+    match target.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (target, None),
+    }
+}
+
 /// What a completed handshake hands to the connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

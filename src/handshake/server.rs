@@ -170,14 +170,12 @@ impl Request {
 
     /// The target's path, before any `?`.
     pub fn path(&self) -> &str {
-        self.target
-            .split_once('?')
-            .map_or(&self.target, |(path, _)| path)
+        super::split_target(&self.target).0
     }
 
     /// The target's query, after the first `?`, if any.
     pub fn query(&self) -> Option<&str> {
-        self.target.split_once('?').map(|(_, query)| query)
+        super::split_target(&self.target).1
     }
 
     /// The minor HTTP version: 1 for `HTTP/1.1`, 0 for `HTTP/1.0`.
