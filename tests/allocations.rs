@@ -3,33 +3,46 @@
 //! a counting global allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use wsproto::{Config, Connection, Event, Role};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
-/// The counters are global: tests that read them take turns.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+// Counted per thread: the test harness allocates on its own threads while a
+// test runs, and only what the test's thread does is measured.
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    static LIVE_BYTES: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(allocations: usize, bytes: isize) {
+    // `try_with`: the thread's counters may already be gone at its exit.
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + allocations));
+    let _ = LIVE_BYTES.try_with(|c| c.set(c.get() + bytes));
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+fn live_bytes() -> isize {
+    LIVE_BYTES.with(Cell::get)
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        count(1, layout.size() as isize);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        count(0, -(layout.size() as isize));
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        LIVE_BYTES.fetch_add(new_size, Ordering::Relaxed);
-        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        count(1, new_size as isize - layout.size() as isize);
         // SAFETY: forwarded unchanged to the system allocator.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -86,7 +99,6 @@ fn serve(server: &mut Connection, wire: &[u8], read: usize, sink: &mut Vec<u8>) 
 
 #[test]
 fn decode_pong_and_echo_allocate_nothing_after_warm_up() {
-    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let warm_up = client_wire(2000);
     let wire = client_wire(10_000);
     let mut server = Connection::new(Role::Server, Config::default());
@@ -96,9 +108,9 @@ fn decode_pong_and_echo_allocate_nothing_after_warm_up() {
     // Three rounds, so a periodic allocation (a buffer that is not
     // reclaimed but regrown) could not hide behind the warm-up.
     for round in 0..3 {
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = allocations();
         let (messages, pings) = serve(&mut server, &wire, 4096, &mut sink);
-        let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        let allocations = allocations() - before;
         assert_eq!((messages, pings), (10_000, 1_000));
         assert_eq!(allocations, 0, "allocations in steady state, round {round}");
     }
@@ -106,17 +118,13 @@ fn decode_pong_and_echo_allocate_nothing_after_warm_up() {
 
 /// Heap bytes allocated while running `f`, still live after it returns.
 fn heap_kept_by<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = LIVE_BYTES.load(Ordering::Relaxed);
+    let before = live_bytes();
     let value = f();
-    (
-        value,
-        LIVE_BYTES.load(Ordering::Relaxed).saturating_sub(before),
-    )
+    (value, (live_bytes() - before).max(0) as usize)
 }
 
 #[test]
 fn an_idle_connection_holds_under_one_kib_in_all() {
-    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let size = std::mem::size_of::<Connection>();
     assert!(size <= 700, "size_of::<Connection>() = {size}");
     let (mut server, heap) = heap_kept_by(|| Connection::new(Role::Server, Config::default()));
