@@ -79,7 +79,10 @@ fn handshake(c: &mut Criterion) {
             };
             let accepted = request.accept(Accept::new()).unwrap();
             out.clear();
-            accepted.response.write_to_vec(&mut out);
+            accepted
+                .response
+                .write_to_vec(&mut out)
+                .expect("a head this program built is valid");
             black_box((&out, accepted.negotiated));
         })
     });

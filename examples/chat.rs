@@ -227,7 +227,9 @@ fn same_origin(request: &Request) -> bool {
 /// Writes a plain HTTP response and closes the connection.
 fn respond(mut stream: TcpStream, response: &Response) -> io::Result<()> {
     let mut out = Vec::new();
-    response.write_to_vec(&mut out);
+    response
+        .write_to_vec(&mut out)
+        .expect("a head this program built is valid");
     stream.write_all(&out)?;
     // Half-close, then read until the client closes: closing with unread
     // input would reset the connection and could cut the response short.

@@ -26,7 +26,9 @@ fn serve(mut stream: impl Transport) -> std::io::Result<()> {
             .with_header("Sec-WebSocket-Version", "13")
             .with_body("this is a WebSocket echo server\n");
         let mut out = Vec::new();
-        response.write_to_vec(&mut out);
+        response
+            .write_to_vec(&mut out)
+            .expect("a head this program built is valid");
         std::io::Write::write_all(&mut stream, &out)?;
         return stream.close();
     }

@@ -160,7 +160,9 @@ fn connect(addr: SocketAddr) -> io::Result<(StdStream, Connection)> {
     let url = WsUrl::parse(&format!("ws://{addr}/")).map_err(other)?;
     let mut handshake = ClientHandshake::new_random(&url, ClientConfig::new()).map_err(other)?;
     let mut request = Vec::new();
-    handshake.write_request_to_vec(&mut request);
+    handshake
+        .write_request_to_vec(&mut request)
+        .expect("a head this program built is valid");
     stream.write_all(&request)?;
     let mut buf = [0u8; 4096];
     let accepted = loop {
@@ -548,7 +550,9 @@ fn misbehave_once(kind: usize, addr: SocketAddr, round: u64, stop: &AtomicBool) 
             let handshake =
                 ClientHandshake::new_random(&url, ClientConfig::new()).map_err(other)?;
             let mut request = Vec::new();
-            handshake.write_request_to_vec(&mut request);
+            handshake
+                .write_request_to_vec(&mut request)
+                .expect("a head this program built is valid");
             for byte in request {
                 if stop.load(Ordering::Relaxed) {
                     break;

@@ -273,7 +273,10 @@ impl Client {
             Ok(accepted) => accepted,
             Err(_) => return self.answer(&Response::new(500)),
         };
-        accepted.response.write_to_vec(&mut self.head);
+        accepted
+            .response
+            .write_to_vec(&mut self.head)
+            .expect("a head this program built is valid");
         let mut conn = Connection::new(Role::Server, config());
         #[cfg(feature = "deflate")]
         if let Some((_, params)) = deflate {
@@ -287,7 +290,9 @@ impl Client {
     }
 
     fn answer(&mut self, response: &Response) {
-        response.write_to_vec(&mut self.head);
+        response
+            .write_to_vec(&mut self.head)
+            .expect("a head this program built is valid");
         self.phase = Phase::Answer;
     }
 

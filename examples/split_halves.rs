@@ -199,7 +199,9 @@ async fn connect(port: u16) -> io::Result<(TcpStream, Connection)> {
     let mut handshake =
         ClientHandshake::new_random(&url, ClientConfig::new()).map_err(|e| invalid(&e))?;
     let mut request = Vec::new();
-    handshake.write_request_to_vec(&mut request);
+    handshake
+        .write_request_to_vec(&mut request)
+        .expect("a head this program built is valid");
     stream.write_all(&request).await?;
     let mut buf = vec![0u8; 4096];
     loop {
@@ -233,7 +235,10 @@ async fn echo_server(listener: TcpListener) -> io::Result<()> {
     };
     let accepted = request.accept(Accept::new()).map_err(io::Error::other)?;
     let mut out = Vec::new();
-    accepted.response.write_to_vec(&mut out);
+    accepted
+        .response
+        .write_to_vec(&mut out)
+        .expect("a head this program built is valid");
     stream.write_all(&out).await?;
     let mut conn = Connection::new(Role::Server, Config::default());
     conn.handle_input(&accepted.negotiated.leftover);

@@ -109,7 +109,9 @@ async fn handshake(stream: &mut TcpStream) -> io::Result<Option<Connection>> {
 
 async fn write_response(stream: &mut TcpStream, response: &Response) -> io::Result<()> {
     let mut out = Vec::new();
-    response.write_to_vec(&mut out);
+    response
+        .write_to_vec(&mut out)
+        .expect("a head this program built is valid");
     stream.write_all(&out).await
 }
 

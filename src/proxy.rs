@@ -47,9 +47,11 @@
 //! }
 //! ```
 
-use crate::error::BufferTooSmall;
 use crate::frame::Status;
-use crate::handshake::{HandshakeError, HeadReader, Limits, Response, ResponseHead, UsageError};
+use crate::handshake::{
+    measure, put_field, put_request_line, write_into, write_to_vec, Authority, HandshakeError,
+    HeadReader, Limits, Response, ResponseHead, Sink, UsageError, WriteError,
+};
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
@@ -78,29 +80,23 @@ impl ConnectRequest {
     /// A request for a tunnel to `host` (a name, an IPv4 address, or an
     /// IPv6 address with or without brackets) on `port`.
     ///
-    /// A host that could not be an authority (empty, or with a byte outside
-    /// the RFC 3986 `reg-name` and IP literal characters) is refused with
+    /// A host that could not be an authority (empty, or outside the RFC 3986
+    /// `reg-name` and IP literal grammar) is refused with
     /// [`UsageError::InvalidUrl`].
     pub fn new(host: &str, port: u16) -> Result<ConnectRequest, UsageError> {
-        let bare = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        let authority = if bare.contains(':') {
-            let v6 = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
-            if !bare.bytes().all(v6) {
-                return Err(UsageError::InvalidUrl("invalid IPv6 literal"));
-            }
-            format!("[{bare}]:{port}")
+        let bracketed;
+        let host = if host.contains(':') && !host.starts_with('[') {
+            bracketed = format!("[{host}]");
+            &bracketed
         } else {
-            let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b);
-            if bare.is_empty() || !bare.bytes().all(allowed) {
-                return Err(UsageError::InvalidUrl("invalid host"));
-            }
-            format!("{bare}:{port}")
+            host
         };
+        let parsed = Authority::parse(host).map_err(UsageError::InvalidUrl)?;
+        if parsed.port.is_some() || parsed.host.len() != host.len() {
+            return Err(UsageError::InvalidUrl("invalid host"));
+        }
         Ok(ConnectRequest {
-            authority,
+            authority: format!("{}:{port}", parsed.host),
             authorization: None,
         })
     }
@@ -136,43 +132,30 @@ impl ConnectRequest {
 
     /// Writes the request into `out`, returning the length, or the size
     /// required, writing nothing.
-    pub fn write(&self, out: &mut [u8]) -> Result<usize, BufferTooSmall> {
-        let required = self.encoded_len();
-        let Some(out) = out.get_mut(..required) else {
-            return Err(BufferTooSmall { required });
-        };
-        let mut pos = 0;
-        self.encode(&mut |bytes| {
-            out[pos..pos + bytes.len()].copy_from_slice(bytes);
-            pos += bytes.len();
-        });
-        Ok(pos)
+    pub fn write(&self, out: &mut [u8]) -> Result<usize, WriteError> {
+        write_into(out, |s| self.encode(s))
     }
 
     /// The number of bytes [`ConnectRequest::write`] needs.
     pub fn encoded_len(&self) -> usize {
-        let mut len = 0;
-        self.encode(&mut |bytes| len += bytes.len());
-        len
+        // Checked at construction: the measure cannot fail.
+        measure(|s| self.encode(s)).unwrap_or_default()
     }
 
     /// Appends the request to `out`.
-    pub fn write_to_vec(&self, out: &mut Vec<u8>) {
-        self.encode(&mut |bytes| out.extend_from_slice(bytes));
+    pub fn write_to_vec(&self, out: &mut Vec<u8>) -> Result<(), UsageError> {
+        write_to_vec(out, |s| self.encode(s)).map(|_| ())
     }
 
-    fn encode(&self, put: &mut dyn FnMut(&[u8])) {
-        put(b"CONNECT ");
-        put(self.authority.as_bytes());
-        put(b" HTTP/1.1\r\nHost: ");
-        put(self.authority.as_bytes());
-        put(b"\r\n");
+    /// The request, through the handshake's checked head writer like every
+    /// head this crate writes.
+    fn encode(&self, s: &mut dyn Sink) {
+        put_request_line(s, "CONNECT", &self.authority);
+        put_field(s, "Host", self.authority.as_bytes());
         if let Some(authorization) = &self.authorization {
-            put(b"Proxy-Authorization: ");
-            put(authorization.as_bytes());
-            put(b"\r\n");
+            put_field(s, "Proxy-Authorization", authorization.as_bytes());
         }
-        put(b"\r\n");
+        s.put(b"\r\n");
     }
 }
 
@@ -248,9 +231,10 @@ impl From<HandshakeError> for ProxyError {
 /// Reads the proxy's answer to a [`ConnectRequest`], as it arrives.
 ///
 /// Informational (1xx) heads are skipped; the first final head decides: 2xx
-/// opens the [`Tunnel`], anything else is [`ProxyError::Refused`]. The head
-/// is bounded by [`Limits`] (8 KiB and 64 fields by default); bytes beyond
-/// the head are never parsed, only handed over.
+/// opens the [`Tunnel`], anything else is [`ProxyError::Refused`]. The
+/// heads, informational ones included, are bounded together by [`Limits`]
+/// (8 KiB and 64 fields by default); bytes beyond the final head are never
+/// parsed, only handed over.
 #[derive(Debug)]
 pub struct ProxyResponse {
     reader: HeadReader,
@@ -288,41 +272,32 @@ impl ProxyResponse {
             State::Done => return Err(ProxyError::Finished),
             State::Failed(e) => return Err(e.clone()),
         }
-        // After an informational head, what followed it is read next.
-        let mut after_informational: Option<BytesMut> = None;
-        loop {
-            let input = after_informational.as_deref().unwrap_or(data);
-            let (head, rest) = match self.reader.read::<ResponseHead>(input) {
-                Ok(Status::Partial) => return Ok(Status::Partial),
-                Ok(Status::Complete(head)) => head,
-                Err(e) => return Err(self.fail(e.into())),
-            };
-            let mut response = Response::new(head.status);
-            response.reason = head.reason;
-            response.headers = head.headers;
-            match response.status {
-                // RFC 9110 §15.2: "A client MUST be able to parse one or
-                // more 1xx responses received prior to a final response".
-                // (A 101 to CONNECT would be meaningless: it is refused.)
-                100..=199 if response.status != 101 => {
-                    self.reader = HeadReader::new(self.limits);
-                    after_informational = Some(rest);
-                }
-                // RFC 9110 §9.3.6: "A client MUST ignore any Content-Length
-                // or Transfer-Encoding header fields received in a
-                // successful response to CONNECT."
-                200..=299 => {
-                    self.state = State::Done;
-                    return Ok(Status::Complete(Tunnel {
-                        response,
-                        leftover: rest,
-                    }));
-                }
-                _ => {
-                    response.body = rest.to_vec();
-                    return Err(self.fail(ProxyError::Refused(Box::new(response))));
-                }
-            }
+        // RFC 9110 §15.2: "A client MUST be able to parse one or more 1xx
+        // responses received prior to a final response". They are skipped
+        // in place, all of them counted against the one head limit. (A 101
+        // to CONNECT would be meaningless: it is refused.)
+        let informational =
+            |head: &ResponseHead| matches!(head.status, 100..=199 if head.status != 101);
+        let (head, rest) = match self.reader.read_skipping(data, informational) {
+            Ok(Status::Partial) => return Ok(Status::Partial),
+            Ok(Status::Complete(head)) => head,
+            Err(e) => return Err(self.fail(e.into())),
+        };
+        let mut response = Response::new(head.status);
+        response.reason = head.reason;
+        response.headers = head.headers;
+        if (200..=299).contains(&response.status) {
+            // RFC 9110 §9.3.6: "A client MUST ignore any Content-Length or
+            // Transfer-Encoding header fields received in a successful
+            // response to CONNECT."
+            self.state = State::Done;
+            Ok(Status::Complete(Tunnel {
+                response,
+                leftover: rest,
+            }))
+        } else {
+            response.body = rest.to_vec();
+            Err(self.fail(ProxyError::Refused(Box::new(response))))
         }
     }
 
@@ -342,7 +317,7 @@ mod tests {
 
     fn request_bytes(request: &ConnectRequest) -> Vec<u8> {
         let mut out = Vec::new();
-        request.write_to_vec(&mut out);
+        request.write_to_vec(&mut out).unwrap();
         out
     }
 
@@ -358,7 +333,17 @@ mod tests {
             ConnectRequest::new("[::1]", 1).unwrap().authority(),
             "[::1]:1"
         );
-        for bad in ["", "a b", "a\r\nX: y", "a/b", "u@h", "[::g]", "::1]"] {
+        for bad in [
+            "",
+            "a b",
+            "a\r\nX: y",
+            "a/b",
+            "u@h",
+            "[::g]",
+            "::1]",
+            "h:80",
+            "a%2",
+        ] {
             assert!(ConnectRequest::new(bad, 80).is_err(), "{bad:?}");
         }
     }
@@ -377,9 +362,9 @@ mod tests {
         let mut short = vec![0u8; bytes.len() - 1];
         assert_eq!(
             r.write(&mut short),
-            Err(BufferTooSmall {
+            Err(WriteError::BufferTooSmall(crate::BufferTooSmall {
                 required: bytes.len()
-            })
+            }))
         );
         assert!(short.iter().all(|&b| b == 0));
         let mut exact = vec![0u8; bytes.len()];
@@ -479,5 +464,42 @@ mod tests {
             result = r.handle_input(&endless);
         }
         assert!(matches!(result, Err(ProxyError::HeadTooLarge { .. })));
+    }
+
+    /// Issue 14, item 7: informational heads share the one head limit and
+    /// are skipped in place. Before, each `100 Continue` reset the limit
+    /// and copied the rest of the input again: megabytes of them took
+    /// seconds and were still `Partial`.
+    #[test]
+    fn informational_heads_share_one_limit() {
+        const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+        let flood: Vec<u8> = CONTINUE.repeat((4 << 20) / CONTINUE.len());
+        let max = Limits::DEFAULT.max_head_bytes;
+        let mut r = ProxyResponse::new();
+        assert_eq!(
+            r.handle_input(&flood),
+            Err(ProxyError::HeadTooLarge { max })
+        );
+        // Fed a head at a time, the same.
+        let mut r = ProxyResponse::new();
+        let mut result = Ok(Status::Partial);
+        for head in flood.chunks(CONTINUE.len()) {
+            result = r.handle_input(head);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(ProxyError::HeadTooLarge { max }));
+        // Within the limit, informational heads are skipped.
+        let mut wire = CONTINUE.repeat(3);
+        wire.extend_from_slice(OK);
+        let budget = wire.len();
+        let mut r = ProxyResponse::with_limits(Limits::new(budget, 4));
+        assert!(r.handle_input(&wire).unwrap().complete().is_some());
+        let mut r = ProxyResponse::with_limits(Limits::new(budget - 1, 4));
+        assert_eq!(
+            r.handle_input(&wire),
+            Err(ProxyError::HeadTooLarge { max: budget - 1 })
+        );
     }
 }

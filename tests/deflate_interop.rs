@@ -82,7 +82,10 @@ fn serve_one(listener: TcpListener, deflate: DeflateConfig) -> ServerReport {
         .accept(Accept::new().extension(response.clone()))
         .unwrap();
     let mut out = Vec::new();
-    accepted.response.write_to_vec(&mut out);
+    accepted
+        .response
+        .write_to_vec(&mut out)
+        .expect("a head this program built is valid");
     stream.write_all(&out).unwrap();
 
     let mut conn = Connection::new(Role::Server, config());

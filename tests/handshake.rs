@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use wsproto::frame::Status;
 use wsproto::handshake::{
     Accept, Accepted, ClientConfig, ClientHandshake, ExtensionOffer, HandshakeError, Limits,
-    Request, ServerHandshake, UsageError, WsUrl,
+    Request, ServerHandshake, UsageError, WriteError, WsUrl,
 };
 use wsproto::{BufferTooSmall, Role};
 
@@ -108,7 +108,7 @@ fn rfc_example_server_side_byte_for_byte() {
     let mut out = [0u8; 256];
     let n = response.write(&mut out).unwrap();
     assert_eq!(&out[..n], RFC_RESPONSE);
-    assert_eq!(response.encoded_len(), n);
+    assert_eq!(response.encoded_len(), Ok(n));
     assert_eq!(
         (negotiated.role, negotiated.protocol.as_deref()),
         (Role::Server, Some("chat"))
@@ -124,15 +124,15 @@ fn rfc_example_client_side_byte_for_byte() {
     let n = client.write_request(&mut out).unwrap();
     assert_eq!(&out[..n], RFC_REQUEST);
     let mut vec = Vec::new();
-    client.write_request_to_vec(&mut vec);
+    client.write_request_to_vec(&mut vec).unwrap();
     assert_eq!(vec, RFC_REQUEST);
     // Too small: the size required, nothing written.
     let mut short = [0u8; 16];
     assert_eq!(
         client.write_request(&mut short),
-        Err(BufferTooSmall {
+        Err(WriteError::BufferTooSmall(BufferTooSmall {
             required: RFC_REQUEST.len()
-        })
+        }))
     );
     assert_eq!(short, [0; 16]);
 
@@ -155,7 +155,9 @@ fn client_and_server_in_memory_with_an_extension() {
         .header("Cookie", "a=b");
     let mut client = ClientHandshake::new(&url, config, [7; 16]).unwrap();
     let mut wire = Vec::new();
-    client.write_request_to_vec(&mut wire);
+    client
+        .write_request_to_vec(&mut wire)
+        .expect("a head this program built is valid");
 
     let Status::Complete(request) = server_parse(&wire).unwrap() else {
         panic!("partial")
@@ -177,7 +179,10 @@ fn client_and_server_in_memory_with_an_extension() {
         .header("Set-Cookie", "s=1");
     let accepted = request.accept(accept).unwrap();
     let mut response = Vec::new();
-    accepted.response.write_to_vec(&mut response);
+    accepted
+        .response
+        .write_to_vec(&mut response)
+        .expect("a head this program built is valid");
     response.extend_from_slice(b"\x81\x00"); // a frame right behind the head
 
     let Status::Complete(done) = client.handle_input(&response).unwrap() else {
@@ -340,7 +345,8 @@ fn a_plain_request_is_served_like_any_other() {
     );
     let page = request.reject(404, "no such page");
     let mut out = Vec::new();
-    page.write_to_vec(&mut out);
+    page.write_to_vec(&mut out)
+        .expect("a head this program built is valid");
     assert_eq!(
         out,
         b"HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 12\r\n\r\nno such page"

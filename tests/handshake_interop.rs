@@ -79,7 +79,10 @@ fn our_server_accepts_a_websockets_client() {
         let seen = request.clone();
         let accepted = request.accept(Accept::new().protocol("chat")).unwrap();
         let mut out = Vec::new();
-        accepted.response.write_to_vec(&mut out);
+        accepted
+            .response
+            .write_to_vec(&mut out)
+            .expect("a head this program built is valid");
         stream.write_all(&out).unwrap();
 
         // No connection layer yet: expect the client's close, answer it.

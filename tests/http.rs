@@ -303,7 +303,9 @@ fn client_request_as_http_request() {
 
     // The same fields, in the same order, as the HTTP/1.1 writer's.
     let mut wire = Vec::new();
-    handshake.write_request_to_vec(&mut wire);
+    handshake
+        .write_request_to_vec(&mut wire)
+        .expect("a head this program built is valid");
     let wire = String::from_utf8(wire).unwrap();
     let wire_fields: Vec<(String, String)> = wire
         .lines()

@@ -127,7 +127,10 @@ pub fn read_request(stream: &mut (impl Read + Write)) -> io::Result<Request> {
             Ok(Status::Complete(request)) => return Ok(request),
             Err(error) => {
                 let mut out = Vec::new();
-                error.to_response().write_to_vec(&mut out);
+                error
+                    .to_response()
+                    .write_to_vec(&mut out)
+                    .expect("a head this program built is valid");
                 stream.write_all(&out)?;
                 return Err(io::Error::new(io::ErrorKind::InvalidData, error));
             }
@@ -152,7 +155,10 @@ pub fn accept(stream: &mut impl Write, request: Request, config: Config) -> io::
         .accept(answer)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let mut out = Vec::new();
-    accepted.response.write_to_vec(&mut out);
+    accepted
+        .response
+        .write_to_vec(&mut out)
+        .expect("a head this program built is valid");
     stream.write_all(&out)?;
     stream.flush()?;
     let mut conn = Connection::new(Role::Server, config);
@@ -293,7 +299,9 @@ fn handshake(
     }
     let mut handshake = ClientHandshake::new_random(url, offer).map_err(invalid)?;
     let mut request = Vec::new();
-    handshake.write_request_to_vec(&mut request);
+    handshake
+        .write_request_to_vec(&mut request)
+        .expect("a head this program built is valid");
     stream.write_all(&request)?;
     stream.flush()?;
     let mut buf = [0u8; 4096];

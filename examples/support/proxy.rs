@@ -166,7 +166,9 @@ pub fn tunnel(proxy: &Proxy, host: &str, port: u16) -> io::Result<(TcpStream, By
         request = request.basic_auth(user, password).map_err(invalid)?;
     }
     let mut out = Vec::new();
-    request.write_to_vec(&mut out);
+    request
+        .write_to_vec(&mut out)
+        .expect("a head this program built is valid");
     tcp.write_all(&out)?;
     let mut response = ProxyResponse::new();
     let mut buf = [0u8; 4096];

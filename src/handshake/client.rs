@@ -2,14 +2,15 @@
 //! the server's response.
 
 use super::accept::{encode_key, AcceptKey};
+use super::error::WriteError;
 use super::error::{HandshakeError, UsageError};
 use super::extension::ExtensionOffer;
 use super::head::{HeadReader, Limits, ResponseHead};
 use super::headers::Headers;
 use super::response::Response;
 use super::url::WsUrl;
-use super::{check_extra_header, is_token, put_header, write_into, Accepted, Negotiated, Sink};
-use crate::error::BufferTooSmall;
+use super::write::{self, put_field, put_request_line, Sink};
+use super::{check_extra_header, is_token, Accepted, Negotiated};
 use crate::frame::Status;
 use crate::role::Role;
 use alloc::boxed::Box;
@@ -164,23 +165,23 @@ impl ClientHandshake {
     }
 
     /// Writes the request into `out`, returning its length, or the size
-    /// required, writing nothing.
-    pub fn write_request(&self, out: &mut [u8]) -> Result<usize, BufferTooSmall> {
-        write_into(out, |s| self.encode(s))
+    /// required, writing nothing. Every field was checked when the
+    /// handshake was built and is checked again as it is written (the one
+    /// check every HTTP head written goes through).
+    pub fn write_request(&self, out: &mut [u8]) -> Result<usize, WriteError> {
+        write::write_into(out, |s| self.encode(s))
     }
 
-    /// Appends the request to `out`.
-    pub fn write_request_to_vec(&self, out: &mut Vec<u8>) {
-        self.encode(out);
+    /// Appends the request to `out` (nothing appended on an error).
+    pub fn write_request_to_vec(&self, out: &mut Vec<u8>) -> Result<(), UsageError> {
+        write::write_to_vec(out, |s| self.encode(s)).map(|_| ())
     }
 
     /// The request, in the order of the example of §1.2: `GET` of the
     /// resource name, then the fields of [`Self::for_each_field`].
-    fn encode(&self, s: &mut dyn Sink) {
-        s.put(b"GET ");
-        s.put(self.resource.as_bytes());
-        s.put(b" HTTP/1.1\r\n");
-        self.for_each_field(&mut |name, value| put_header(s, name, value));
+    pub(super) fn encode(&self, s: &mut dyn Sink) {
+        put_request_line(s, "GET", &self.resource);
+        self.for_each_field(&mut |name, value| put_field(s, name, value));
         s.put(b"\r\n");
     }
 

@@ -3,6 +3,7 @@
 //! place), [`UsageError`] when the caller asked for something the RFC forbids.
 
 use super::response::Response;
+use crate::error::BufferTooSmall;
 use alloc::boxed::Box;
 use alloc::string::String;
 
@@ -46,12 +47,30 @@ pub enum HandshakeError {
     /// §4.2.1: "A |Host| header field containing the server's authority."
     #[error("missing Host header")]
     MissingHost,
-    /// RFC 7230 §5.4: "A server MUST respond with a 400 (Bad Request) status
-    /// code to any HTTP/1.1 request message that lacks a Host header field
-    /// and to any request message that contains more than one Host header
-    /// field or a Host header field with an invalid field-value."
+    /// RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request)
+    /// status code to any HTTP/1.1 request message that lacks a Host header
+    /// field and to any request message that contains more than one Host
+    /// header field line or a Host header field with an invalid field
+    /// value."
     #[error("more than one Host header")]
     DuplicateHost,
+    /// The `Host` field, or the authority of an absolute-form target, is
+    /// not `uri-host [":" port]` (RFC 9110 §7.2, RFC 3986 §3.2.2): empty,
+    /// with user information, a space, a path... (RFC 9112 §3.2, as for
+    /// [`HandshakeError::DuplicateHost`]).
+    #[error("invalid Host header or target authority")]
+    InvalidHost,
+    /// The request target is in none of the forms of RFC 9112 §3.2 that
+    /// the method allows (an upgrade: origin-form `/path?query` or
+    /// absolute-form `http://host/path`).
+    #[error("invalid request target")]
+    InvalidTarget,
+    /// An upgrade request that declares content (`Transfer-Encoding`, or a
+    /// `Content-Length` other than 0): the bytes after its head would be
+    /// read as frames here and as a body by an intermediary, the request
+    /// smuggling of CWE-444 (RFC 9112 §11.2).
+    #[error("an upgrade request carries content (Transfer-Encoding or Content-Length)")]
+    UpgradeWithContent,
     /// §4.2.1: "A |Sec-WebSocket-Key| header field with a base64-encoded
     /// [...] value that, when decoded, is 16 bytes in length."
     #[error("missing Sec-WebSocket-Key header")]
@@ -159,6 +178,9 @@ impl HandshakeError {
             | HttpVersionTooOld(_)
             | MissingHost
             | DuplicateHost
+            | InvalidHost
+            | InvalidTarget
+            | UpgradeWithContent
             | MissingKey
             | DuplicateKey
             | InvalidKey
@@ -199,6 +221,19 @@ impl HandshakeError {
     }
 }
 
+/// Why an HTTP head was not written; nothing was.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// A part given by the caller breaks the HTTP grammar or the RFCs.
+    #[error(transparent)]
+    Invalid(#[from] UsageError),
+    /// The output buffer is too small: it needs [`BufferTooSmall::required`]
+    /// bytes.
+    #[error(transparent)]
+    BufferTooSmall(#[from] BufferTooSmall),
+}
+
 /// The caller asked for a handshake the RFC forbids; nothing was sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -219,14 +254,47 @@ pub enum UsageError {
     /// [...] and MUST all be unique strings."
     #[error("invalid or repeated subprotocol {0:?}")]
     InvalidProtocol(String),
-    /// A header name that is not an RFC 7230 token, or a value holding CR,
-    /// LF or NUL (which would split the head).
+    /// A header name that is not an RFC 9110 token, or a value that is not
+    /// a field value (§5.5: a control byte other than HTAB, which CR, LF
+    /// and NUL are, or whitespace at either end). Written, a CR or LF would
+    /// end the field early and start another, or another response.
     #[error("invalid header {0:?}")]
     InvalidHeader(String),
+    /// A status code outside 100-999 (RFC 9112 §4: `status-code = 3DIGIT`,
+    /// and RFC 9110 §15: the first digit is the class, 1 to 5 in use).
+    #[error("invalid status code {0}")]
+    InvalidStatus(u16),
+    /// A reason phrase with a control byte other than HTAB (RFC 9112 §4:
+    /// `reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )`).
+    #[error("invalid reason phrase")]
+    InvalidReason,
+    /// Content on a response whose status has none (RFC 9110 §6.4.1: "All
+    /// 1xx (Informational), 204 (No Content), and 304 (Not Modified)
+    /// responses do not include content").
+    #[error("a {0} response carries no content")]
+    ContentNotAllowed(u16),
+    /// A `Content-Length` or `Transfer-Encoding` field that would frame the
+    /// content otherwise than it is written: the writer sends the body as
+    /// is, with one `Content-Length` equal to its length (RFC 9110 §8.6: "A
+    /// server MUST NOT send a Content-Length header field in any response
+    /// with a status code of 1xx (Informational) or 204 (No Content)").
+    #[error("{0} does not match the content written")]
+    ContentFraming(&'static str),
+    /// A request target or method that cannot go on a request line (RFC
+    /// 9112 §3: visible ASCII, no space).
+    #[error("invalid request target or method")]
+    InvalidTarget,
     /// A header the handshake writes itself (`Upgrade`, `Connection`,
     /// `Sec-WebSocket-*`, `Host`, `Content-Length`), given as an extra one.
     #[error("header {0:?} is written by the handshake itself")]
     ReservedHeader(String),
+    /// A connection-specific field (`Connection`, `Keep-Alive`,
+    /// `Proxy-Connection`, `Transfer-Encoding`, `Upgrade`, `TE`) given for
+    /// an HTTP/2 or HTTP/3 message (RFC 9113 §8.2.2: "An endpoint MUST NOT
+    /// generate an HTTP/2 message containing connection-specific header
+    /// fields").
+    #[error("connection-specific header {0:?} in an HTTP/2 or HTTP/3 message")]
+    ConnectionSpecificHeader(String),
     /// The request is not a WebSocket upgrade (see
     /// [`Request::is_upgrade`](super::Request::is_upgrade)): it can only be
     /// answered with a plain HTTP response.

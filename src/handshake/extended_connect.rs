@@ -27,6 +27,25 @@
 //! `req.extensions().get::<h2::ext::Protocol>().map(|p| p.as_str())`, and
 //! a client sets `h2::ext::Protocol::from(PROTOCOL)` on its request.
 //!
+//! # What the HTTP/2 or HTTP/3 layer must do
+//!
+//! These functions check the messages; the settings belong to the HTTP
+//! layer, and without them a conforming peer never sends the request:
+//!
+//! - **A server** sends `SETTINGS_ENABLE_CONNECT_PROTOCOL` (0x08) = 1 in
+//!   its SETTINGS (RFC 8441 §3; RFC 9220 §3 for HTTP/3), and refuses a
+//!   `:protocol` on a connection where it did not (with h2:
+//!   `server::Builder::enable_connect_protocol`; with hyper:
+//!   `http2::Builder::enable_connect_protocol`).
+//! - **A client** waits for the server's SETTINGS and sends `:protocol`
+//!   only if they carried `SETTINGS_ENABLE_CONNECT_PROTOCOL` = 1 (RFC 8441
+//!   §4: "A client MUST NOT send a CONNECT request with the :protocol
+//!   pseudo-header unless the server has sent this setting"; with h2:
+//!   `client::SendRequest::is_extended_connect_protocol_enabled`).
+//! - Both keep connection-specific fields out of the messages: the request
+//!   checks refuse them, and so do [`ConnectRequest::accept`] and
+//!   [`ConnectClient::new`] in what the caller adds.
+//!
 //! # Starting in the OPEN state
 //!
 //! RFC 8441 §5: after the handshake the stream stands in for the TCP
@@ -80,11 +99,11 @@ use super::client::ClientConfig;
 use super::error::{HandshakeError, UsageError};
 use super::extension::ExtensionOffer;
 use super::headers::Headers;
-use super::http::headers_from_map;
+use super::http::{headers_from_map, map_from_headers};
 use super::response::Response;
 use super::server::{check_version, offered_lists, Accept};
 use super::url::WsUrl;
-use super::Negotiated;
+use super::{trim_ows, Authority, Negotiated};
 use crate::role::Role;
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
@@ -105,6 +124,48 @@ const CONNECTION_SPECIFIC: &[&str] = &[
     "proxy-connection",
     "transfer-encoding",
 ];
+
+/// RFC 9113 §8.2.2 (and RFC 9114 §4.2): "An endpoint MUST NOT generate an
+/// HTTP/2 message containing connection-specific header fields. [...] Any
+/// message containing connection-specific header fields MUST be treated as
+/// malformed"; "The only exception to this is the TE header field, which
+/// MAY be present in an HTTP/2 request; when it is, it MUST NOT contain any
+/// value other than "trailers"."
+fn check_h2_fields(headers: &Headers) -> Result<(), HandshakeError> {
+    if CONNECTION_SPECIFIC
+        .iter()
+        .any(|name| headers.contains(name))
+    {
+        return Err(HandshakeError::MalformedHttp(
+            "extended CONNECT: connection-specific field (Connection, Upgrade, ...)",
+        ));
+    }
+    if headers
+        .get_all("te")
+        .any(|te| !trim_ows(te).eq_ignore_ascii_case(b"trailers"))
+    {
+        return Err(HandshakeError::MalformedHttp(
+            "extended CONNECT: TE other than \"trailers\"",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses, in what the caller adds to a request or a response, the
+/// connection-specific fields HTTP/2 and HTTP/3 forbid (and `te`, which a
+/// response may not carry and a request only as `trailers`, which a
+/// WebSocket has no use for).
+fn check_no_connection_specific(headers: &Headers) -> Result<(), UsageError> {
+    match headers.iter().find(|(name, _)| {
+        CONNECTION_SPECIFIC
+            .iter()
+            .chain(&["te"])
+            .any(|c| c.eq_ignore_ascii_case(name))
+    }) {
+        Some((name, _)) => Err(UsageError::ConnectionSpecificHeader(name.into())),
+        None => Ok(()),
+    }
+}
 
 /// An extended CONNECT request for WebSocket, checked, for the server
 /// application to accept or refuse.
@@ -131,8 +192,13 @@ impl ConnectRequest {
     ///   authority (§5: "The :authority pseudo-header field now conveys
     ///   this information \[Host\] and MUST be included"), else
     ///   [`HandshakeError::MissingHost`];
+    /// - the authority is `host[:port]` and a `host` field, if any, names
+    ///   the same ([`HandshakeError::InvalidHost`]; RFC 9113 §8.3.1);
     /// - no `Connection`, `Upgrade` or other connection-specific field (§5:
-    ///   "MUST NOT be included");
+    ///   "MUST NOT be included"), and no `te` but `te: trailers` (RFC 9113
+    ///   §8.2.2);
+    /// - no `content-length` ([`HandshakeError::UpgradeWithContent`]; RFC
+    ///   9110 §9.3.6: "A CONNECT request message does not have content");
     /// - then the rules shared with HTTP/1.1, by the same code:
     ///   `Sec-WebSocket-Version: 13` ([`HandshakeError::MissingVersion`],
     ///   [`HandshakeError::UnsupportedVersion`]), and well-formed
@@ -178,14 +244,24 @@ impl ConnectRequest {
             }
         };
         let authority = uri.authority().ok_or(HandshakeError::MissingHost)?;
+        Authority::parse(authority.as_str()).map_err(|_| HandshakeError::InvalidHost)?;
         let headers = headers_from_map(request.headers());
-        if CONNECTION_SPECIFIC
-            .iter()
-            .any(|name| headers.contains(name))
-        {
-            return Err(HandshakeError::MalformedHttp(
-                "extended CONNECT: connection-specific field (Connection, Upgrade, ...)",
-            ));
+        check_h2_fields(&headers)?;
+        // RFC 9113 §8.3.1: "A server SHOULD treat a request as malformed if
+        // it contains a Host header field that identifies an entity that
+        // differs from the entity in the ":authority" pseudo-header field."
+        // (RFC 9114 §4.3.1 says the same of HTTP/3.)
+        match headers.count("host") {
+            0 => {}
+            1 if headers
+                .get("host")
+                .is_some_and(|h| h.eq_ignore_ascii_case(authority.as_str().as_bytes())) => {}
+            _ => return Err(HandshakeError::InvalidHost),
+        }
+        // RFC 9110 §9.3.6: "A CONNECT request message does not have
+        // content"; RFC 8441 §4 keeps the stream for the WebSocket's bytes.
+        if headers.contains("content-length") {
+            return Err(HandshakeError::UpgradeWithContent);
         }
         check_version(&headers)?;
         let (protocols, extensions) = offered_lists(&headers)?;
@@ -250,20 +326,18 @@ impl ConnectRequest {
     /// connection needs, with the same rules as
     /// [`Request::accept`](super::Request::accept): the subprotocol and
     /// extensions must be among those offered, extra fields may not be the
-    /// handshake's own. A field `http` refuses is
-    /// [`UsageError::InvalidHeader`].
+    /// handshake's own, and must be valid fields
+    /// ([`UsageError::InvalidHeader`]). Connection-specific fields
+    /// (`Connection`, `Keep-Alive`, `Proxy-Connection`, `Transfer-Encoding`,
+    /// `Upgrade`, `TE`), which HTTP/2 and HTTP/3 forbid (RFC 9113 §8.2.2),
+    /// are [`UsageError::ConnectionSpecificHeader`].
     pub fn accept(self, accept: Accept) -> Result<ConnectAccepted, UsageError> {
         accept.check(&self.protocols, &self.extensions)?;
         let mut fields = Headers::new();
         accept.append_fields(&mut fields);
+        check_no_connection_specific(&fields)?;
         let mut response = http::Response::new(());
-        for (name, value) in fields.iter() {
-            let invalid = || UsageError::InvalidHeader(name.into());
-            response.headers_mut().append(
-                http::HeaderName::try_from(name).map_err(|_| invalid())?,
-                http::HeaderValue::from_bytes(value).map_err(|_| invalid())?,
-            );
-        }
+        *response.headers_mut() = map_from_headers(&fields)?;
         Ok(ConnectAccepted {
             response,
             negotiated: accept.into_negotiated(BytesMut::new()),
@@ -325,6 +399,7 @@ impl ConnectClient {
     /// nothing random is needed.
     pub fn new(url: &WsUrl, config: ClientConfig) -> Result<ConnectClient, UsageError> {
         config.check()?;
+        check_no_connection_specific(&config.headers)?;
         Ok(ConnectClient {
             scheme: if url.is_secure() { "https" } else { "http" },
             authority: url.host_header(),
@@ -344,28 +419,27 @@ impl ConnectClient {
     /// subprotocols, `Sec-WebSocket-Version: 13`, extension offers, extra
     /// fields. Add the `:protocol` ([`PROTOCOL`]) the way the HTTP library
     /// wants it (h2: `h2::ext::Protocol` in the request's extensions).
-    /// Fails only on an extra field `http` refuses.
-    pub fn request(&self) -> Result<http::Request<()>, http::Error> {
-        let mut builder = http::Request::builder()
-            .method(http::Method::CONNECT)
-            .version(http::Version::HTTP_2)
-            .uri(
-                http::Uri::builder()
-                    .scheme(self.scheme)
-                    .authority(self.authority.as_str())
-                    .path_and_query(self.resource.as_str())
-                    .build()?,
-            );
-        if let Some(origin) = &self.config.origin {
-            builder = builder.header("origin", origin.as_str());
-        }
+    /// Every field was checked by [`ConnectClient::new`]: this does not
+    /// fail in practice.
+    pub fn request(&self) -> Result<http::Request<()>, UsageError> {
+        let uri = http::Uri::builder()
+            .scheme(self.scheme)
+            .authority(self.authority.as_str())
+            .path_and_query(self.resource.as_str())
+            .build()
+            .map_err(|_| UsageError::InvalidTarget)?;
         let mut fields = Headers::new();
+        if let Some(origin) = &self.config.origin {
+            fields.append("origin", origin.as_str());
+        }
         self.config
             .for_each_offer_field(&mut |name, value| fields.append(name, value));
-        for (name, value) in fields.iter() {
-            builder = builder.header(name, value);
-        }
-        builder.body(())
+        let mut request = http::Request::new(());
+        *request.method_mut() = http::Method::CONNECT;
+        *request.version_mut() = http::Version::HTTP_2;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = map_from_headers(&fields)?;
+        Ok(request)
     }
 
     /// Checks the server's answer: a status other than 2xx is

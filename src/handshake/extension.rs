@@ -15,7 +15,7 @@
 //! Negotiation (which offers to accept, with which parameters) belongs to
 //! each extension; this module only reads and writes the syntax.
 
-use super::{is_tchar, is_token};
+use super::field::{is_tchar, is_token};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;

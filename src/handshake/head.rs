@@ -130,6 +130,9 @@ enum State {
 #[derive(Debug)]
 pub(crate) struct HeadReader {
     buf: BytesMut,
+    /// Where the head being read starts in `buf`: after the heads skipped
+    /// (a proxy's informational answers), which count against the limit.
+    start: usize,
     limits: Limits,
     state: State,
 }
@@ -138,6 +141,7 @@ impl HeadReader {
     pub(crate) fn new(limits: Limits) -> HeadReader {
         HeadReader {
             buf: BytesMut::new(),
+            start: 0,
             limits,
             state: State::Reading,
         }
@@ -146,6 +150,7 @@ impl HeadReader {
     /// Records a failure so that every later call returns it too.
     pub(crate) fn fail(&mut self, error: HandshakeError) -> HandshakeError {
         self.buf = BytesMut::new();
+        self.start = 0;
         self.state = State::Failed(error.clone());
         error
     }
@@ -160,6 +165,18 @@ impl HeadReader {
     pub(crate) fn read<H: ParseHead>(
         &mut self,
         data: &[u8],
+    ) -> Result<Status<(H, BytesMut)>, HandshakeError> {
+        self.read_skipping(data, |_: &H| false)
+    }
+
+    /// As [`HeadReader::read`], but heads for which `skip` is true are
+    /// passed over and the next one read from the bytes after them, in the
+    /// same buffer, without copying: every head read, skipped or not,
+    /// counts against the one `max_head_bytes`.
+    pub(crate) fn read_skipping<H: ParseHead>(
+        &mut self,
+        data: &[u8],
+        skip: impl Fn(&H) -> bool,
     ) -> Result<Status<(H, BytesMut)>, HandshakeError> {
         match &self.state {
             State::Reading => {}
@@ -183,21 +200,27 @@ impl HeadReader {
                 on_heap = vec![httparse::EMPTY_HEADER; max_headers];
                 &mut on_heap[..]
             };
-            match H::parse(&self.buf, fields) {
-                Ok(httparse::Status::Complete((head, len))) => {
-                    let mut leftover = self.buf.split_off(len);
-                    leftover.extend_from_slice(rest);
-                    self.buf = BytesMut::new();
-                    self.state = State::Done;
-                    return Ok(Status::Complete((head, leftover)));
+            loop {
+                match H::parse(&self.buf[self.start..], fields) {
+                    Ok(httparse::Status::Complete((head, len))) if skip(&head) => {
+                        self.start += len;
+                    }
+                    Ok(httparse::Status::Complete((head, len))) => {
+                        let mut leftover = self.buf.split_off(self.start + len);
+                        leftover.extend_from_slice(rest);
+                        self.buf = BytesMut::new();
+                        self.start = 0;
+                        self.state = State::Done;
+                        return Ok(Status::Complete((head, leftover)));
+                    }
+                    Ok(httparse::Status::Partial) => break,
+                    Err(httparse::Error::TooManyHeaders) => {
+                        return Err(self.fail(HandshakeError::TooManyHeaders {
+                            max: self.limits.max_headers,
+                        }));
+                    }
+                    Err(e) => return Err(self.fail(HandshakeError::MalformedHttp(describe(e)))),
                 }
-                Ok(httparse::Status::Partial) => {}
-                Err(httparse::Error::TooManyHeaders) => {
-                    return Err(self.fail(HandshakeError::TooManyHeaders {
-                        max: self.limits.max_headers,
-                    }));
-                }
-                Err(e) => return Err(self.fail(HandshakeError::MalformedHttp(describe(e)))),
             }
         }
         if self.buf.len() >= max {

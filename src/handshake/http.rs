@@ -14,7 +14,7 @@
 //! after the head (hyper hands them over inside its upgraded stream), so
 //! [`Negotiated::leftover`] is empty.
 
-use super::error::HandshakeError;
+use super::error::{HandshakeError, UsageError};
 use super::head::RequestHead;
 use super::headers::Headers;
 use super::response::Response;
@@ -32,13 +32,17 @@ pub(super) fn headers_from_map(map: &http::HeaderMap) -> Headers {
         .collect()
 }
 
-/// The `http::HeaderMap` for a [`Headers`] list, in order.
-pub(super) fn map_from_headers(headers: &Headers) -> Result<http::HeaderMap, http::Error> {
+/// The `http::HeaderMap` for a [`Headers`] list, in order. The fields were
+/// checked against the same grammar as on the HTTP/1.1 path (which is
+/// stricter than `http`'s); a field `http` still refuses is reported as
+/// [`UsageError::InvalidHeader`].
+pub(super) fn map_from_headers(headers: &Headers) -> Result<http::HeaderMap, UsageError> {
     let mut map = http::HeaderMap::with_capacity(headers.len());
     for (name, value) in headers.iter() {
+        let invalid = || UsageError::InvalidHeader(name.into());
         map.append(
-            http::HeaderName::try_from(name)?,
-            http::HeaderValue::from_bytes(value)?,
+            http::HeaderName::try_from(name).map_err(|_| invalid())?,
+            http::HeaderValue::from_bytes(value).map_err(|_| invalid())?,
         );
     }
     Ok(map)
@@ -53,7 +57,9 @@ impl Request {
     /// WebSocket is returned as a plain one ([`Request::is_upgrade`] is
     /// false). The body is not looked at.
     ///
-    /// The request target is the URI's path and query. HTTP/2 and HTTP/3
+    /// The request target is the URI as hyper holds it: path and query, or
+    /// an absolute URI, whose authority [`Request::host`] then gives (RFC
+    /// 9112 §3.2.2). HTTP/2 and HTTP/3
     /// have no Upgrade mechanism: such a request fails with
     /// [`HandshakeError::MalformedHttp`]; use
     /// [`extended_connect`](super::extended_connect) (RFC 8441, RFC 9220).
@@ -94,13 +100,17 @@ impl Request {
                 ))
             }
         };
+        // An absolute-form target keeps its authority (RFC 9112 §3.2.2: it,
+        // not `Host`, names the host), checked as on the HTTP/1.1 path.
+        let uri = request.uri();
+        let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
+        let target = match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => alloc::format!("{scheme}://{authority}{path}"),
+            _ => path.into(),
+        };
         let head = RequestHead {
             method: request.method().as_str().into(),
-            target: request
-                .uri()
-                .path_and_query()
-                .map_or("/", |pq| pq.as_str())
-                .into(),
+            target,
             minor_version,
             headers: headers_from_map(request.headers()),
         };
@@ -112,12 +122,16 @@ impl Response {
     /// The response as an `http::Response` (status, header fields in
     /// order, body), e.g. the 101 of [`Request::accept`] for hyper or axum
     /// to send. No `Content-Length` is added: the HTTP library frames the
-    /// body. Fails only on a status outside 100-999 or a field `http`
-    /// refuses (a value holding control bytes).
+    /// body. Fails, as [`Response::write`] does and by the same check, on
+    /// anything that could not be written: a status outside 100-999, a
+    /// field that is not a token and a field value, content on a 1xx, 204
+    /// or 304...
     #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-    pub fn to_http(&self) -> Result<http::Response<Vec<u8>>, http::Error> {
+    pub fn to_http(&self) -> Result<http::Response<Vec<u8>>, UsageError> {
+        self.check()?;
         let mut response = http::Response::new(self.body.clone());
-        *response.status_mut() = http::StatusCode::from_u16(self.status)?;
+        *response.status_mut() = http::StatusCode::from_u16(self.status)
+            .map_err(|_| UsageError::InvalidStatus(self.status))?;
         *response.headers_mut() = map_from_headers(&self.headers)?;
         Ok(response)
     }
@@ -136,14 +150,17 @@ impl ClientHandshake {
     /// The opening request as an `http::Request` (e.g. for a hyper client
     /// connection): `GET`, HTTP/1.1, the URL's resource name as an
     /// origin-form URI, and the same header fields, in the same order, as
-    /// [`ClientHandshake::write_request`]. Fails only on an extra field
-    /// `http` refuses (a value holding control bytes).
+    /// [`ClientHandshake::write_request`], checked by the same code (they
+    /// were checked when the handshake was built: this does not fail in
+    /// practice).
     #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-    pub fn to_http_request(&self) -> Result<http::Request<()>, http::Error> {
+    pub fn to_http_request(&self) -> Result<http::Request<()>, UsageError> {
+        super::write::measure(|s| self.encode(s))?;
         let mut headers = Headers::new();
         self.for_each_field(&mut |name, value| headers.append(name, value));
         let mut request = http::Request::new(());
-        *request.uri_mut() = http::Uri::try_from(self.resource.as_str())?;
+        *request.uri_mut() =
+            http::Uri::try_from(self.resource.as_str()).map_err(|_| UsageError::InvalidTarget)?;
         *request.version_mut() = http::Version::HTTP_11;
         *request.headers_mut() = map_from_headers(&headers)?;
         Ok(request)

@@ -59,20 +59,20 @@
 //! assert_eq!(accepted.negotiated.protocol.as_deref(), Some("chat"));
 //! ```
 
-use crate::error::BufferTooSmall;
 use crate::role::Role;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::BytesMut;
-use core::fmt;
 
 pub mod accept;
+mod authority;
 mod client;
 mod error;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod extended_connect;
 pub mod extension;
+mod field;
 mod head;
 mod headers;
 #[cfg(feature = "http")]
@@ -80,18 +80,22 @@ mod http;
 mod response;
 mod server;
 mod url;
+mod write;
 
 pub use crate::frame::Status;
 pub use accept::AcceptKey;
+pub(crate) use authority::Authority;
 pub use client::{ClientConfig, ClientHandshake};
-pub use error::{HandshakeError, UsageError};
+pub use error::{HandshakeError, UsageError, WriteError};
 pub use extension::ExtensionOffer;
+use field::{is_token, split_list, trim_ows};
 pub use head::Limits;
 pub(crate) use head::{HeadReader, ResponseHead};
 pub use headers::Headers;
 pub use response::{reason_phrase, Response};
 pub use server::{Accept, Request, ServerHandshake};
 pub use url::WsUrl;
+pub(crate) use write::{measure, put_field, put_request_line, write_into, write_to_vec, Sink};
 
 /// A request target (`/chat?room=1`) as path and query (RFC 6455 §3's
 /// resource name is both).
@@ -144,8 +148,8 @@ const RESERVED_HEADERS: &[&str] = &[
     "Sec-WebSocket-Extensions",
 ];
 
-/// Checks an extra header given by the caller: a token name, no byte that
-/// would end the field early, and not one the handshake writes itself.
+/// Checks an extra header given by the caller: not one the handshake
+/// writes itself, and a valid field (a token name, a field value).
 fn check_extra_header(name: &str, value: &[u8]) -> Result<(), UsageError> {
     if RESERVED_HEADERS
         .iter()
@@ -153,149 +157,12 @@ fn check_extra_header(name: &str, value: &[u8]) -> Result<(), UsageError> {
     {
         return Err(UsageError::ReservedHeader(name.into()));
     }
-    if !is_token(name.as_bytes()) || value.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
-        return Err(UsageError::InvalidHeader(name.into()));
-    }
-    Ok(())
-}
-
-/// RFC 7230 §3.2.6: `tchar`, a byte allowed in a token.
-const fn is_tchar(b: u8) -> bool {
-    matches!(
-        b,
-        b'!' | b'#'
-            | b'$'
-            | b'%'
-            | b'&'
-            | b'\''
-            | b'*'
-            | b'+'
-            | b'-'
-            | b'.'
-            | b'^'
-            | b'_'
-            | b'`'
-            | b'|'
-            | b'~'
-    ) || b.is_ascii_alphanumeric()
-}
-
-/// RFC 7230 §3.2.6: `token = 1*tchar`.
-fn is_token(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
-}
-
-/// Strips optional whitespace (`OWS = *( SP / HTAB )`) from both ends.
-fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
-}
-
-/// The non-empty, trimmed elements of a comma-separated list (RFC 7230 §7:
-/// "a recipient MUST accept empty list elements").
-fn split_list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(trim_ows)
-        .filter(|e| !e.is_empty())
-}
-
-/// Where encoded bytes go: counted first, then written, so a too-small
-/// buffer is detected before anything is written.
-trait Sink {
-    fn put(&mut self, bytes: &[u8]);
-}
-
-/// Counts the bytes an encoding takes.
-struct Count(usize);
-
-impl Sink for Count {
-    fn put(&mut self, bytes: &[u8]) {
-        self.0 += bytes.len();
-    }
-}
-
-/// Writes into a slice already known to be large enough.
-struct Cursor<'a> {
-    buf: &'a mut [u8],
-    pos: usize,
-}
-
-impl Sink for Cursor<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        // `write_into` checked the length first; never panic regardless.
-        let end = (self.pos + bytes.len()).min(self.buf.len());
-        self.buf[self.pos..end].copy_from_slice(&bytes[..end - self.pos]);
-        self.pos = end;
-    }
-}
-
-impl Sink for Vec<u8> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
-    }
-}
-
-/// `fmt::Write` over a [`Sink`], for numbers and `Display` values.
-struct FmtSink<'a>(&'a mut dyn Sink);
-
-impl fmt::Write for FmtSink<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.put(s.as_bytes());
-        Ok(())
-    }
-}
-
-/// Writes `v` as text. Our `Display` impls never fail.
-fn put_display(sink: &mut dyn Sink, v: &dyn fmt::Display) {
-    let _ = fmt::write(&mut FmtSink(sink), format_args!("{v}"));
-}
-
-/// Writes a header field line.
-fn put_header(sink: &mut dyn Sink, name: &str, value: &[u8]) {
-    sink.put(name.as_bytes());
-    sink.put(b": ");
-    sink.put(value);
-    sink.put(b"\r\n");
-}
-
-/// Runs `encode` into `out` if it fits, returning the length; otherwise the
-/// length required, with nothing written.
-fn write_into(out: &mut [u8], encode: impl Fn(&mut dyn Sink)) -> Result<usize, BufferTooSmall> {
-    let mut count = Count(0);
-    encode(&mut count);
-    if out.len() < count.0 {
-        return Err(BufferTooSmall { required: count.0 });
-    }
-    let mut cursor = Cursor { buf: out, pos: 0 };
-    encode(&mut cursor);
-    Ok(cursor.pos)
+    field::check_field(name, value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_and_lists() {
-        assert!(is_token(b"permessage-deflate"));
-        assert!(!is_token(b"") && !is_token(b"a b") && !is_token(b"a,b") && !is_token(b"\"a\""));
-        assert_eq!(trim_ows(b" \t a b\t "), b"a b");
-        assert_eq!(split_list(b" a ,, b,\t").collect::<Vec<_>>(), [b"a", b"b"]);
-    }
-
-    #[test]
-    fn write_into_writes_nothing_when_short() {
-        let mut out = [0u8; 3];
-        let err = write_into(&mut out, |s| s.put(b"abcd")).unwrap_err();
-        assert_eq!((err.required, out), (4, [0; 3]));
-        assert_eq!(write_into(&mut [0u8; 4], |s| s.put(b"abcd")), Ok(4));
-    }
 
     #[test]
     fn extra_headers_are_checked() {
@@ -304,13 +171,18 @@ mod tests {
             check_extra_header("sec-websocket-accept", b"x"),
             Err(UsageError::ReservedHeader(_))
         ));
-        assert!(matches!(
-            check_extra_header("X-A", b"x\r\nEvil: 1"),
-            Err(UsageError::InvalidHeader(_))
-        ));
-        assert!(matches!(
-            check_extra_header("X A", b"x"),
-            Err(UsageError::InvalidHeader(_))
-        ));
+        for (name, value) in [
+            ("X-A", &b"x\r\nEvil: 1"[..]),
+            ("X A", b"x"),
+            ("X-A", b"a\x1bb"),
+            ("X-A", b"a\x7f"),
+            ("X-A", b" padded"),
+        ] {
+            assert_eq!(
+                check_extra_header(name, value),
+                Err(UsageError::InvalidHeader(name.into())),
+                "{value:?}"
+            );
+        }
     }
 }

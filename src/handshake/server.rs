@@ -7,7 +7,7 @@ use super::extension::ExtensionOffer;
 use super::head::{HeadReader, Limits, RequestHead};
 use super::headers::Headers;
 use super::response::Response;
-use super::{check_extra_header, is_token, Accepted, Negotiated};
+use super::{check_extra_header, is_token, trim_ows, Accepted, Authority, Negotiated};
 use crate::frame::Status;
 use crate::role::Role;
 use alloc::string::String;
@@ -68,6 +68,10 @@ struct Offer {
 pub struct Request {
     method: String,
     target: String,
+    /// The target's path and query (the whole target in origin-form).
+    resource: String,
+    /// The authority: from an absolute-form target, else from `Host`.
+    host: Option<String>,
     minor_version: u8,
     headers: Headers,
     offer: Option<Offer>,
@@ -75,8 +79,9 @@ pub struct Request {
 }
 
 impl Request {
-    /// Checks every rule of §4.2.1 on a request that asks for WebSocket
-    /// (also the entry point of the `http` feature's `Request::from_http`).
+    /// Checks a request: its target and `Host` (RFC 9112 §3.2), then, for
+    /// a request that asks for WebSocket, every rule of §4.2.1 (also the
+    /// entry point of the `http` feature's `Request::from_http`).
     pub(super) fn validate(
         head: RequestHead,
         leftover: BytesMut,
@@ -87,18 +92,27 @@ impl Request {
             minor_version,
             headers,
         } = head;
-        let offer = if ["Sec-WebSocket-Key", "Sec-WebSocket-Version"]
+        let wants_websocket = ["Sec-WebSocket-Key", "Sec-WebSocket-Version"]
             .iter()
             .any(|h| headers.contains(h))
-            || headers.has_token("Upgrade", "websocket")
-        {
+            || headers.has_token("Upgrade", "websocket");
+        let offer = if wants_websocket {
             Some(Self::check_offer(&method, minor_version, &headers)?)
         } else {
             None
         };
+        let (target_authority, resource) = parse_target(&method, &target, wants_websocket)?;
+        let host_field = check_host(minor_version, &headers)?;
+        // RFC 9112 §3.2.2: "When an origin server receives a request with
+        // an absolute-form of request-target, the origin server MUST ignore
+        // the received Host header field (if any) and instead use the host
+        // information of the request-target."
+        let host = target_authority.or(host_field).map(String::from);
         Ok(Request {
             method,
+            resource: resource.into(),
             target,
+            host,
             minor_version,
             headers,
             offer,
@@ -119,11 +133,25 @@ impl Request {
         if minor_version < 1 {
             return Err(HandshakeError::HttpVersionTooOld(minor_version));
         }
-        // §4.2.1 point 2, and RFC 7230 §5.4.
+        // §4.2.1 point 2: "A |Host| header field containing the server's
+        // authority" (checked for every request by `check_host`; required
+        // here whatever the HTTP version).
         match headers.count("Host") {
             0 => return Err(HandshakeError::MissingHost),
             1 => {}
             _ => return Err(HandshakeError::DuplicateHost),
+        }
+        // RFC 9112 §6.1, §6.3: a request's content is framed by
+        // Transfer-Encoding or Content-Length. An upgrade has none: bytes
+        // after its head are frames, and a body declared to an
+        // intermediary but read here as frames (or the reverse) is request
+        // smuggling (CWE-444).
+        if headers.contains("Transfer-Encoding")
+            || headers
+                .list("Content-Length")
+                .any(|v| v.is_empty() || !v.iter().all(|&b| b == b'0'))
+        {
+            return Err(HandshakeError::UpgradeWithContent);
         }
         // §4.2.1 point 3: "An |Upgrade| header field containing the value
         // "websocket", treated as an ASCII case-insensitive value."
@@ -142,7 +170,7 @@ impl Request {
             0 => return Err(HandshakeError::MissingKey),
             1 => headers
                 .get("Sec-WebSocket-Key")
-                .map(super::trim_ows)
+                .map(trim_ows)
                 .unwrap_or_default(),
             _ => return Err(HandshakeError::DuplicateKey),
         };
@@ -162,20 +190,27 @@ impl Request {
         &self.method
     }
 
-    /// The request target as received (`/chat?room=1`): the resource name of
-    /// §3, path and query.
+    /// The request target as received: `/chat?room=1` (origin-form), or
+    /// `http://example.com/chat?room=1` (absolute-form, RFC 9112 §3.2.2).
     pub fn target(&self) -> &str {
         &self.target
     }
 
+    /// The resource name of §3 (path and query): the whole target in
+    /// origin-form, the part after the authority in absolute-form (at
+    /// least `/`).
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
     /// The target's path, before any `?`.
     pub fn path(&self) -> &str {
-        super::split_target(&self.target).0
+        super::split_target(&self.resource).0
     }
 
     /// The target's query, after the first `?`, if any.
     pub fn query(&self) -> Option<&str> {
-        super::split_target(&self.target).1
+        super::split_target(&self.resource).1
     }
 
     /// The minor HTTP version: 1 for `HTTP/1.1`, 0 for `HTTP/1.0`.
@@ -188,9 +223,13 @@ impl Request {
         &self.headers
     }
 
-    /// The `Host` field.
+    /// The authority the request is for (`host[:port]`, checked against
+    /// RFC 3986): the `Host` field, or, for an absolute-form target, the
+    /// target's authority, as RFC 9112 §3.2.2 requires (so that routing by
+    /// host sees one answer). `None` only for a plain HTTP/1.0 request
+    /// without `Host`.
     pub fn host(&self) -> Option<&str> {
-        self.headers.get_str("Host")
+        self.host.as_deref()
     }
 
     /// The `Origin` field (§4.2.1 point 7: sent by browser clients; §10.2: a
@@ -365,6 +404,70 @@ impl Accept {
             extensions: self.extensions,
             leftover,
         }
+    }
+}
+
+/// RFC 9112 §3.2: the request target, as `(authority, resource)`: the
+/// authority of an absolute-form target (`None` in origin-form) and the
+/// path and query. A WebSocket upgrade is a `GET`, so its target is in
+/// origin-form (`/path?query`) or absolute-form (§3.2.2: "a server MUST
+/// accept the use of the absolute-form in requests"); a plain request may
+/// also use the asterisk-form (`OPTIONS *`) or the authority-form
+/// (`CONNECT host:port`), whose resource is empty.
+fn parse_target<'t>(
+    method: &str,
+    target: &'t str,
+    upgrade: bool,
+) -> Result<(Option<&'t str>, &'t str), HandshakeError> {
+    if target.starts_with('/') {
+        return Ok((None, target));
+    }
+    if let Some((scheme, rest)) = target.split_once("://") {
+        // RFC 3986 §3.1: `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`.
+        let scheme_ok = scheme
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphabetic)
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+        let split = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, resource) = rest.split_at(split);
+        if !scheme_ok || rest.contains('#') {
+            return Err(HandshakeError::InvalidTarget);
+        }
+        Authority::parse(authority).map_err(|_| HandshakeError::InvalidHost)?;
+        // An empty path is `/` (RFC 9112 §3.3); a bare query keeps its `?`.
+        let resource = if resource.is_empty() { "/" } else { resource };
+        if resource.starts_with('?') {
+            return Err(HandshakeError::InvalidTarget);
+        }
+        return Ok((Some(authority), resource));
+    }
+    let other_form = (method == "OPTIONS" && target == "*")
+        || (method == "CONNECT" && Authority::parse(target).is_ok());
+    if other_form && !upgrade {
+        return Ok((None, ""));
+    }
+    Err(HandshakeError::InvalidTarget)
+}
+
+/// RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status
+/// code to any HTTP/1.1 request message that lacks a Host header field and
+/// to any request message that contains more than one Host header field
+/// line or a Host header field with an invalid field value." The value must
+/// be `uri-host [":" port]` (RFC 9110 §7.2), never empty. Returns the value.
+fn check_host(minor_version: u8, headers: &Headers) -> Result<Option<&str>, HandshakeError> {
+    match headers.count("Host") {
+        0 if minor_version == 0 => Ok(None),
+        0 => Err(HandshakeError::MissingHost),
+        1 => {
+            let value = headers.get("Host").map(trim_ows).unwrap_or_default();
+            let value = core::str::from_utf8(value).map_err(|_| HandshakeError::InvalidHost)?;
+            Authority::parse(value).map_err(|_| HandshakeError::InvalidHost)?;
+            Ok(Some(value))
+        }
+        _ => Err(HandshakeError::DuplicateHost),
     }
 }
 

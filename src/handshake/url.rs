@@ -1,5 +1,6 @@
 //! `ws://` and `wss://` URLs (RFC 6455 §3), just enough for a handshake.
 
+use super::authority::Authority;
 use super::error::UsageError;
 use alloc::format;
 use alloc::string::String;
@@ -49,47 +50,9 @@ impl WsUrl {
         }
         let split = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, resource) = rest.split_at(split);
-        if authority.contains('@') {
-            return Err(UsageError::InvalidUrl("user information is not allowed"));
-        }
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (addr, after) = v6
-                .split_once(']')
-                .ok_or(UsageError::InvalidUrl("unclosed IPv6 literal"))?;
-            if addr.is_empty()
-                || !addr
-                    .bytes()
-                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-            {
-                return Err(UsageError::InvalidUrl("invalid IPv6 literal"));
-            }
-            let port = match after {
-                "" => None,
-                p => Some(
-                    p.strip_prefix(':')
-                        .ok_or(UsageError::InvalidUrl("junk after IPv6 literal"))?,
-                ),
-            };
-            (&authority[..addr.len() + 2], port)
-        } else {
-            let (host, port) = match authority.split_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (authority, None),
-            };
-            let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b);
-            if host.is_empty() || !host.bytes().all(allowed) {
-                return Err(UsageError::InvalidUrl("invalid host"));
-            }
-            (host, port)
-        };
-        let default_port = if secure { 443 } else { 80 };
-        let port = match port {
-            None | Some("") => default_port,
-            Some(p) if p.bytes().all(|b| b.is_ascii_digit()) => p
-                .parse()
-                .map_err(|_| UsageError::InvalidUrl("port out of range"))?,
-            Some(_) => return Err(UsageError::InvalidUrl("invalid port")),
-        };
+        let authority = Authority::parse(authority).map_err(UsageError::InvalidUrl)?;
+        let host = authority.host;
+        let port = authority.port.unwrap_or(if secure { 443 } else { 80 });
         // The resource goes on the request line: printable ASCII only.
         if !resource.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(UsageError::InvalidUrl(
@@ -117,10 +80,7 @@ impl WsUrl {
     /// The host to connect to: a name or an address, without the brackets
     /// of an IPv6 literal.
     pub fn host(&self) -> &str {
-        self.host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(&self.host)
+        Authority::parse(&self.host).map_or(&self.host, |a| a.bare_host())
     }
 
     /// The port: as given, or 80 for `ws` and 443 for `wss`.

@@ -253,7 +253,9 @@ pub fn client_handshake(
     received: &[u8],
 ) -> Accepted {
     let mut request = Vec::new();
-    handshake.write_request_to_vec(&mut request);
+    handshake
+        .write_request_to_vec(&mut request)
+        .expect("a head this program built is valid");
     stream.write_all(&request).unwrap();
     let mut input = received.to_vec();
     let mut chunk = [0u8; 4096];
