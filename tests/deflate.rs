@@ -688,6 +688,31 @@ fn client_declined_means_no_compression() {
     assert_eq!(config.check_response(&offers("x-foo; a=1")), Ok(None));
 }
 
+/// Issue 14, item 9: a client configured for a 12-bit window kept a 15-bit
+/// compressor when the response did not name `client_max_window_bits`.
+#[test]
+fn client_window_setting_holds_without_the_parameter() {
+    for bits in 8..=15 {
+        let config = DeflateConfig {
+            client_max_window_bits: bits,
+            ..DeflateConfig::default()
+        };
+        for response in [
+            "permessage-deflate",
+            "permessage-deflate; server_no_context_takeover",
+        ] {
+            let params = config.check_response(&offers(response)).unwrap().unwrap();
+            assert_eq!(params.client_max_window_bits, bits, "{response}");
+        }
+        // A smaller window named by the server still wins.
+        let params = config
+            .check_response(&offers("permessage-deflate; client_max_window_bits=8"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(params.client_max_window_bits, 8);
+    }
+}
+
 #[test]
 fn client_rejects_invalid_responses() {
     use DeflateNegotiationError::*;

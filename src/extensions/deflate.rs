@@ -287,8 +287,13 @@ impl DeflateConfig {
         if server_bits > self.server_max_window_bits {
             return Err(DeflateNegotiationError::WindowNotOffered);
         }
+        // §7.1.2.2: without the parameter in the response "the
+        // corresponding client can use any LZ77 sliding window size", but
+        // a client that offered a value said it "will use an LZ77 sliding
+        // window whose size is not bigger than the size specified": its own
+        // setting holds.
         let client_bits = match parsed.client_max_window_bits {
-            None => 15,
+            None => self.client_max_window_bits,
             Some(None) => {
                 return Err(DeflateNegotiationError::InvalidValue(
                     "client_max_window_bits".into(),
