@@ -264,8 +264,9 @@ pub enum UsageError {
     /// and RFC 9110 §15: the first digit is the class, 1 to 5 in use).
     #[error("invalid status code {0}")]
     InvalidStatus(u16),
-    /// A reason phrase with a control byte other than HTAB (RFC 9112 §4:
-    /// `reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )`).
+    /// A reason phrase with a byte other than HTAB, SP and visible ASCII
+    /// (RFC 9112 §4: `reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )`,
+    /// where `obs-text` is obsolete and not written).
     #[error("invalid reason phrase")]
     InvalidReason,
     /// Content on a response whose status has none (RFC 9110 §6.4.1: "All

@@ -63,11 +63,12 @@ pub(super) fn is_field_value(value: &[u8]) -> bool {
 }
 
 /// RFC 9112 §4: `reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )`
-/// (optional, so empty is allowed).
+/// (optional, so empty is allowed), without `obs-text` when writing: it is
+/// obsolete, and parsers (httparse among them) drop a reason that has it.
 fn is_reason_phrase(reason: &str) -> bool {
     reason
         .bytes()
-        .all(|b| is_field_vchar(b) || b == b' ' || b == b'\t')
+        .all(|b| b.is_ascii_graphic() || b == b' ' || b == b'\t')
 }
 
 /// Strips optional whitespace (`OWS = *( SP / HTAB )`) from both ends.
@@ -187,6 +188,11 @@ mod tests {
             check_status_line(200, "OK\r\nX: y"),
             Err(UsageError::InvalidReason)
         );
+        assert_eq!(
+            check_status_line(200, "caf\u{e9}"),
+            Err(UsageError::InvalidReason)
+        );
+        assert_eq!(check_status_line(200, "A\tB C"), Ok(()));
         assert!(!may_have_content(101) && !may_have_content(204) && !may_have_content(304));
         assert!(may_have_content(200) && may_have_content(404));
     }
