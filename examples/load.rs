@@ -41,7 +41,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use wsproto::frame::Status;
 use wsproto::handshake::{ClientConfig, ClientHandshake, WsUrl};
-use wsproto::{Config, Connection, Event, MessageKind, Role};
+use wsproto::{Connection, Event, MessageKind};
 
 const MAX_SLICES: usize = 16;
 
@@ -174,9 +174,7 @@ fn connect(addr: SocketAddr) -> io::Result<(StdStream, Connection)> {
             break accepted;
         }
     };
-    let mut conn = Connection::new(Role::Client, Config::default());
-    conn.handle_input(&accepted.negotiated.leftover);
-    Ok((stream, conn))
+    Ok((stream, accepted.connection))
 }
 
 fn other(e: impl std::fmt::Display) -> io::Error {

@@ -53,7 +53,7 @@ use mio::{Events, Interest, Poll, Token};
 use wsproto::extensions::deflate::DeflateConfig;
 use wsproto::frame::Status;
 use wsproto::handshake::{Accept, Request, Response, ServerHandshake};
-use wsproto::{Config, Connection, Event, Role};
+use wsproto::{Config, Connection, Event};
 
 /// Unsent output beyond which a connection is not read from.
 const MAX_PENDING: usize = 256 << 10;
@@ -261,14 +261,9 @@ impl Client {
                 .with_body("this is a WebSocket echo server\n");
             return self.answer(&page);
         }
+        let accept = Accept::new().config(config());
         #[cfg(feature = "deflate")]
-        let deflate = DeflateConfig::default().negotiate(request.extensions());
-        #[allow(unused_mut)]
-        let mut accept = Accept::new();
-        #[cfg(feature = "deflate")]
-        if let Some((response, _)) = &deflate {
-            accept = accept.extension(response.clone());
-        }
+        let accept = accept.deflate(DeflateConfig::default());
         let accepted = match request.accept(accept) {
             Ok(accepted) => accepted,
             Err(_) => return self.answer(&Response::new(500)),
@@ -277,12 +272,7 @@ impl Client {
             .response
             .write_to_vec(&mut self.head)
             .expect("a head this program built is valid");
-        let mut conn = Connection::new(Role::Server, config());
-        #[cfg(feature = "deflate")]
-        if let Some((_, params)) = deflate {
-            conn.enable_deflate(params);
-        }
-        conn.handle_input(&accepted.negotiated.leftover);
+        let mut conn = accepted.connection;
         // Stamp the connection's timers (if its config arms any).
         conn.handle_timeout(now);
         echo_all(&mut conn);

@@ -49,7 +49,7 @@ use tokio::time::Instant;
 
 use wsproto::frame::Status;
 use wsproto::handshake::{Accept, ClientConfig, ClientHandshake, ServerHandshake, WsUrl};
-use wsproto::{CloseCode, Config, Connection, Event, Role};
+use wsproto::{CloseCode, Connection, Event};
 
 /// What the tasks share: the connection, and the writer's wake-up.
 struct Shared {
@@ -212,9 +212,7 @@ async fn connect(port: u16) -> io::Result<(TcpStream, Connection)> {
         if let Status::Complete(accepted) =
             handshake.handle_input(&buf[..n]).map_err(|e| invalid(&e))?
         {
-            let mut conn = Connection::new(Role::Client, Config::default());
-            conn.handle_input(&accepted.negotiated.leftover);
-            return Ok((stream, conn));
+            return Ok((stream, accepted.connection));
         }
     }
 }
@@ -240,8 +238,7 @@ async fn echo_server(listener: TcpListener) -> io::Result<()> {
         .write_to_vec(&mut out)
         .expect("a head this program built is valid");
     stream.write_all(&out).await?;
-    let mut conn = Connection::new(Role::Server, Config::default());
-    conn.handle_input(&accepted.negotiated.leftover);
+    let mut conn = accepted.connection;
     loop {
         while let Some(event) = conn.poll_event().map_err(io::Error::other)? {
             let _ = match event {

@@ -39,7 +39,7 @@ use tokio::time::Instant;
 use wsproto::extensions::deflate::DeflateConfig;
 use wsproto::frame::Status;
 use wsproto::handshake::{Accept, Response, ServerHandshake};
-use wsproto::{Config, Connection, Event, Role};
+use wsproto::{Config, Connection, Event};
 
 /// Output queued beyond which the task stops reading.
 const MAX_PENDING: usize = 1 << 20;
@@ -86,25 +86,14 @@ async fn handshake(stream: &mut TcpStream) -> io::Result<Option<Connection>> {
         write_response(stream, &page).await?;
         return Ok(None);
     }
+    let answer = Accept::new().config(config());
     #[cfg(feature = "deflate")]
-    let deflate = DeflateConfig::default().negotiate(request.extensions());
-    #[allow(unused_mut)]
-    let mut answer = Accept::new();
-    #[cfg(feature = "deflate")]
-    if let Some((response, _)) = &deflate {
-        answer = answer.extension(response.clone());
-    }
+    let answer = answer.deflate(DeflateConfig::default());
     let accepted = request
         .accept(answer)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     write_response(stream, &accepted.response).await?;
-    let mut conn = Connection::new(Role::Server, config());
-    #[cfg(feature = "deflate")]
-    if let Some((_, params)) = deflate {
-        conn.enable_deflate(params);
-    }
-    conn.handle_input(&accepted.negotiated.leftover);
-    Ok(Some(conn))
+    Ok(Some(accepted.connection))
 }
 
 async fn write_response(stream: &mut TcpStream, response: &Response) -> io::Result<()> {

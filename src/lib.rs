@@ -124,7 +124,8 @@ pub use error::{BufferTooSmall, ProtocolError};
 pub use event::{CloseFrame, Event, MessageKind, Utf8Bytes};
 pub use role::Role;
 
-/// The README's code blocks, compiled as doctests so they stay true.
-#[cfg(doctest)]
+/// The README's code blocks, compiled as doctests so they stay true (with
+/// `deflate`, which its quick starts turn on).
+#[cfg(all(doctest, feature = "deflate"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

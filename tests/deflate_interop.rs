@@ -19,7 +19,7 @@ use bytes::Bytes;
 use peers::{ChildGuard, Driver};
 use wsproto::extensions::deflate::DeflateConfig;
 use wsproto::handshake::{Accept, ClientConfig, ClientHandshake, WsUrl};
-use wsproto::{CloseCode, Config, Connection, Event, Role};
+use wsproto::{CloseCode, Config, Event};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -75,12 +75,14 @@ fn serve_one(listener: TcpListener, deflate: DeflateConfig) -> ServerReport {
         .map(|e| e.to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    let (response, params) = deflate
-        .negotiate(request.extensions())
-        .unwrap_or_else(|| panic!("no acceptable offer in {offered:?}"));
     let accepted = request
-        .accept(Accept::new().extension(response.clone()))
+        .accept(Accept::new().deflate(deflate).config(config()))
         .unwrap();
+    assert!(
+        accepted.connection.is_deflate_enabled(),
+        "no acceptable offer in {offered:?}"
+    );
+    let response = accepted.negotiated.extensions[0].clone();
     let mut out = Vec::new();
     accepted
         .response
@@ -88,9 +90,7 @@ fn serve_one(listener: TcpListener, deflate: DeflateConfig) -> ServerReport {
         .expect("a head this program built is valid");
     stream.write_all(&out).unwrap();
 
-    let mut conn = Connection::new(Role::Server, config());
-    conn.enable_deflate(params);
-    let mut driver = Driver::new(stream, conn, &accepted.negotiated.leftover);
+    let mut driver = Driver::new(stream, accepted.connection);
     let mut echoed = 0;
     let mut payload_bytes = 0;
     driver.run(|conn, event| {
@@ -210,20 +210,18 @@ fn our_client_against_a_websockets_server_with_compression() {
         peers::python_server(&python, "deflate_peer.py", &["server"], TIMEOUT);
     let port = stream.peer_addr().unwrap().port();
     let url = WsUrl::parse(&format!("ws://127.0.0.1:{port}/")).unwrap();
-    let deflate = DeflateConfig::default();
-    let offer = ClientConfig::new().extension(deflate.offer());
+    let offer = ClientConfig::new()
+        .deflate(DeflateConfig::default())
+        .config(config());
     let mut handshake = ClientHandshake::new_random(&url, offer).unwrap();
     let accepted = peers::client_handshake(&mut stream, &mut handshake, &[]);
     let agreed = &accepted.negotiated.extensions;
-    let params = deflate
-        .check_response(agreed)
-        .unwrap()
-        .unwrap_or_else(|| panic!("the server declined compression: {agreed:?}"));
-    println!("agreed {agreed:?}: {params:?}");
-
-    let mut conn = Connection::new(Role::Client, config());
-    conn.enable_deflate(params);
-    let mut driver = Driver::new(stream, conn, &accepted.negotiated.leftover);
+    assert!(
+        accepted.connection.is_deflate_enabled(),
+        "the server declined compression: {agreed:?}"
+    );
+    println!("agreed {agreed:?}");
+    let mut driver = Driver::new(stream, accepted.connection);
     let json = json_like(1 << 20);
     let messages = [
         Event::Text("hello".into()),

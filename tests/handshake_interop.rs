@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use peers::ChildGuard;
 use wsproto::frame::{encode_frame, FrameDecoder, FrameHeader, OpCode, Status};
-use wsproto::handshake::{Accept, AcceptKey, ClientConfig, ClientHandshake, ExtensionOffer, WsUrl};
+use wsproto::handshake::{Accept, AcceptKey, ClientConfig, ClientHandshake, WsUrl};
 use wsproto::Role;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -86,7 +86,7 @@ fn our_server_accepts_a_websockets_client() {
         stream.write_all(&out).unwrap();
 
         // No connection layer yet: expect the client's close, answer it.
-        let mut buf = accepted.negotiated.leftover.to_vec();
+        let mut buf = accepted.connection.pending_input().to_vec();
         let (opcode, payload) = read_frame(&mut stream, &mut buf, Role::Server);
         assert_eq!((opcode, &payload[..2]), (OpCode::Close, &[0x03, 0xe8][..]));
         stream.write_all(&SERVER_CLOSE).unwrap();
@@ -128,7 +128,6 @@ fn our_client_connects_to_a_websockets_server() {
     let config = ClientConfig::new()
         .protocol("superchat")
         .protocol("chat")
-        .extension(ExtensionOffer::new("x-unknown").with_param("p", Some("1")))
         .header("X-Interop", "yes");
     #[cfg(feature = "rand")]
     let mut handshake = ClientHandshake::new_random(&url, config).unwrap();
@@ -145,7 +144,7 @@ fn our_client_connects_to_a_websockets_server() {
     assert!(accepted.negotiated.extensions.is_empty());
 
     // The frames after the handshake go through: an echo, then a close.
-    let mut buf = accepted.negotiated.leftover.to_vec();
+    let mut buf = accepted.connection.pending_input().to_vec();
     let mut out = [0u8; 64];
     let text = FrameHeader {
         mask: Some([1, 2, 3, 4]),

@@ -8,8 +8,8 @@ use wsproto::handshake::extended_connect::{
     error_response, ConnectClient, ConnectRequest, PROTOCOL,
 };
 use wsproto::handshake::{
-    Accept, ClientConfig, ClientHandshake, ExtensionOffer, HandshakeError, Request,
-    ServerHandshake, UsageError, WsUrl,
+    Accept, ClientConfig, ClientHandshake, HandshakeError, Request, ServerHandshake, UsageError,
+    WsUrl,
 };
 use wsproto::{CloseCode, Config, Connection, Event, Role, State};
 
@@ -74,8 +74,8 @@ fn http_request_is_accepted_with_the_rfc_sample() {
         ["chat", "superchat"]
     );
     let accepted = request.accept(Accept::new().protocol("chat")).unwrap();
-    assert!(accepted.negotiated.leftover.is_empty());
     assert_eq!(accepted.negotiated.role, Role::Server);
+    assert_eq!(accepted.connection.role(), Role::Server);
     let response = accepted.response.to_http().unwrap();
     assert_eq!(response.status(), http::StatusCode::SWITCHING_PROTOCOLS);
     let h = response.headers();
@@ -251,12 +251,6 @@ fn accept_checks_the_answer() {
             .unwrap_err(),
         UsageError::ProtocolNotOffered("other".into())
     );
-    assert_eq!(
-        request()
-            .accept(Accept::new().extension(ExtensionOffer::new("x-foo")))
-            .unwrap_err(),
-        UsageError::ExtensionNotOffered("x-foo".into())
-    );
     assert!(matches!(
         request().accept(Accept::new().header("Sec-WebSocket-Accept", "x")),
         Err(UsageError::ReservedHeader(_))
@@ -333,7 +327,7 @@ fn client_checks_an_http_response() {
     let outcome = client.handle_http_response(&response).unwrap();
     assert_eq!(outcome.negotiated.role, Role::Client);
     assert_eq!(outcome.negotiated.protocol.as_deref(), Some("superchat"));
-    assert!(outcome.negotiated.leftover.is_empty());
+    assert_eq!(outcome.connection.role(), Role::Client);
 
     // A wrong accept value, and the failure sticks.
     let mut client = client_handshake();
@@ -427,7 +421,7 @@ fn extended_connect_is_accepted() {
     }
     assert_eq!(accepted.negotiated.role, Role::Server);
     assert_eq!(accepted.negotiated.protocol.as_deref(), Some("chat"));
-    assert!(accepted.negotiated.leftover.is_empty());
+    assert_eq!(accepted.connection.role(), Role::Server);
 
     // Upgrade tokens compare case-insensitively (RFC 9110 §7.8).
     assert!(ConnectRequest::from_http(&request, Some("WebSocket")).is_ok());
@@ -528,9 +522,10 @@ fn extended_connect_client() {
         .header("sec-websocket-protocol", "superchat")
         .body(())
         .unwrap();
-    let negotiated = client.handle_response(&ok).unwrap();
-    assert_eq!(negotiated.role, Role::Client);
-    assert_eq!(negotiated.protocol.as_deref(), Some("superchat"));
+    let accepted = client.handle_response(&ok).unwrap();
+    assert_eq!(accepted.negotiated.role, Role::Client);
+    assert_eq!(accepted.negotiated.protocol.as_deref(), Some("superchat"));
+    assert_eq!(accepted.connection.role(), Role::Client);
     let refused = http::Response::builder().status(404).body(()).unwrap();
     assert!(matches!(
         client.handle_response(&refused),
@@ -584,20 +579,22 @@ fn events(conn: &mut Connection, pipe: &mut Vec<u8>) -> Vec<Event> {
 fn round_trip_over_an_http2_stream() {
     // The handshake, on http types.
     let url = WsUrl::parse("wss://server.example.com/chat").unwrap();
-    let client_hs = ConnectClient::new(&url, ClientConfig::new().protocol("chat")).unwrap();
-    let offer = ConnectRequest::from_http(&client_hs.request().unwrap(), Some(PROTOCOL)).unwrap();
-    let accepted = offer.accept(Accept::new().protocol("chat")).unwrap();
-    let client_negotiated = client_hs.handle_response(&accepted.response).unwrap();
-    let server_negotiated = accepted.negotiated;
-
-    // Both ends start OPEN over the stream: no handshake bytes, no leftover.
-    assert!(client_negotiated.leftover.is_empty() && server_negotiated.leftover.is_empty());
     let config = Config {
         random: Some(fixed_mask),
         ..Config::default()
     };
-    let mut client = Connection::new(client_negotiated.role, config.clone());
-    let mut server = Connection::new(server_negotiated.role, config);
+    let client_config = ClientConfig::new().protocol("chat").config(config.clone());
+    let client_hs = ConnectClient::new(&url, client_config).unwrap();
+    let offer = ConnectRequest::from_http(&client_hs.request().unwrap(), Some(PROTOCOL)).unwrap();
+    let accepted = offer
+        .accept(Accept::new().protocol("chat").config(config))
+        .unwrap();
+    let client_accepted = client_hs.handle_response(&accepted.response).unwrap();
+
+    // Both ends start OPEN over the stream: no handshake bytes.
+    let mut client = client_accepted.connection;
+    let mut server = accepted.connection;
+    assert_eq!((client.role(), server.role()), (Role::Client, Role::Server));
     assert_eq!((client.state(), server.state()), (State::Open, State::Open));
 
     // The two directions of the stream's DATA.
@@ -640,25 +637,22 @@ fn permessage_deflate_over_extended_connect() {
 
     let url = WsUrl::parse("wss://server.example.com/chat").unwrap();
     let deflate = DeflateConfig::default();
-    let client_hs =
-        ConnectClient::new(&url, ClientConfig::new().extension(deflate.offer())).unwrap();
-    let offer = ConnectRequest::from_http(&client_hs.request().unwrap(), Some(PROTOCOL)).unwrap();
-    let (response, server_params) = deflate.negotiate(offer.extensions()).unwrap();
-    let accepted = offer.accept(Accept::new().extension(response)).unwrap();
-    let client_negotiated = client_hs.handle_response(&accepted.response).unwrap();
-    let client_params = deflate
-        .check_response(&client_negotiated.extensions)
-        .unwrap()
-        .unwrap();
-
     let config = Config {
         random: Some(fixed_mask),
         ..Config::default()
     };
-    let mut client = Connection::new(Role::Client, config.clone());
-    let mut server = Connection::new(Role::Server, config);
-    client.enable_deflate(client_params);
-    server.enable_deflate(server_params);
+    let client_config = ClientConfig::new()
+        .deflate(deflate.clone())
+        .config(config.clone());
+    let client_hs = ConnectClient::new(&url, client_config).unwrap();
+    let offer = ConnectRequest::from_http(&client_hs.request().unwrap(), Some(PROTOCOL)).unwrap();
+    let accepted = offer
+        .accept(Accept::new().deflate(deflate).config(config))
+        .unwrap();
+    let client_accepted = client_hs.handle_response(&accepted.response).unwrap();
+    let mut client = client_accepted.connection;
+    let mut server = accepted.connection;
+    assert!(client.is_deflate_enabled() && server.is_deflate_enabled());
     let text = "compress me ".repeat(100);
     client.send_text(&text).unwrap();
     let mut up = Vec::new();

@@ -26,7 +26,7 @@ use peers::{echo_server, pki, run_client, Driver};
 use wsproto::frame::Status;
 use wsproto::handshake::{ClientConfig, ClientHandshake, WsUrl};
 use wsproto::proxy::{ConnectRequest, ProxyError, ProxyResponse};
-use wsproto::{Config, Connection, Event, Role};
+use wsproto::Event;
 
 /// How long any one exchange may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -171,8 +171,7 @@ fn library_tunnels_a_websocket_through_the_proxy() {
     let mut handshake = ClientHandshake::new_random(&url, ClientConfig::new()).unwrap();
     // The bytes after the proxy's head belong to the server: fed first.
     let accepted = peers::client_handshake(&mut tcp, &mut handshake, &tunnel.leftover);
-    let conn = Connection::new(Role::Client, Config::default());
-    let mut driver = Driver::new(tcp, conn, &accepted.negotiated.leftover);
+    let mut driver = Driver::new(tcp, accepted.connection);
     driver.conn.send_text("through the tunnel").unwrap();
     match driver.next_event() {
         Some(Event::Text(text)) => assert_eq!(text.as_str(), "through the tunnel"),

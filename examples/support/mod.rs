@@ -19,7 +19,7 @@ use wsproto::handshake::{
     Accept, ClientConfig, ClientHandshake, HandshakeError, Request, Response, ServerHandshake,
     WsUrl,
 };
-use wsproto::{Config, Connection, Event, Role};
+use wsproto::{Config, Connection, Event};
 
 /// A byte stream the driver runs a connection over: `Read + Write`, plus
 /// the two socket operations the run loop needs.
@@ -143,14 +143,9 @@ pub fn read_request(stream: &mut (impl Read + Write)) -> io::Result<Request> {
 /// With the `deflate` feature, permessage-deflate is negotiated when the
 /// client offers it.
 pub fn accept(stream: &mut impl Write, request: Request, config: Config) -> io::Result<Connection> {
+    let answer = Accept::new().config(config);
     #[cfg(feature = "deflate")]
-    let deflate = DeflateConfig::default().negotiate(request.extensions());
-    #[allow(unused_mut)]
-    let mut answer = Accept::new();
-    #[cfg(feature = "deflate")]
-    if let Some((response, _)) = &deflate {
-        answer = answer.extension(response.clone());
-    }
+    let answer = answer.deflate(DeflateConfig::default());
     let accepted = request
         .accept(answer)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -161,13 +156,7 @@ pub fn accept(stream: &mut impl Write, request: Request, config: Config) -> io::
         .expect("a head this program built is valid");
     stream.write_all(&out)?;
     stream.flush()?;
-    let mut conn = Connection::new(Role::Server, config);
-    #[cfg(feature = "deflate")]
-    if let Some((_, params)) = deflate {
-        conn.enable_deflate(params);
-    }
-    conn.handle_input(&accepted.negotiated.leftover);
-    Ok(conn)
+    Ok(accepted.connection)
 }
 
 /// How a client reaches servers: which CAs it trusts for `wss://` beyond
@@ -291,12 +280,9 @@ fn handshake(
     } else {
         (Stream::Plain(tcp), early)
     };
-    #[allow(unused_mut)]
-    let mut offer = ClientConfig::new();
+    let offer = ClientConfig::new().config(config);
     #[cfg(feature = "deflate")]
-    {
-        offer = offer.extension(DeflateConfig::default().offer());
-    }
+    let offer = offer.deflate(DeflateConfig::default());
     let mut handshake = ClientHandshake::new_random(url, offer).map_err(invalid)?;
     let mut request = Vec::new();
     handshake
@@ -317,18 +303,7 @@ fn handshake(
         };
         match outcome {
             Ok(Status::Partial) => continue,
-            Ok(Status::Complete(accepted)) => {
-                let mut conn = Connection::new(Role::Client, config);
-                #[cfg(feature = "deflate")]
-                if let Some(params) = DeflateConfig::default()
-                    .check_response(&accepted.negotiated.extensions)
-                    .map_err(invalid)?
-                {
-                    conn.enable_deflate(params);
-                }
-                conn.handle_input(&accepted.negotiated.leftover);
-                return Ok(Ok((stream, conn)));
-            }
+            Ok(Status::Complete(accepted)) => return Ok(Ok((stream, accepted.connection))),
             Err(HandshakeError::Rejected(response)) => return Ok(Err(response)),
             Err(error) => return Err(io::Error::new(io::ErrorKind::InvalidData, error)),
         }

@@ -230,6 +230,13 @@ impl Connection {
         &mut self.inbound.rx
     }
 
+    /// Received bytes not decoded yet: an incomplete frame, or frames
+    /// behind the next event. Right after a handshake, the bytes that
+    /// followed its head.
+    pub fn pending_input(&self) -> &[u8] {
+        &self.inbound.rx
+    }
+
     /// The peer closed the transport (end of stream). If the closing
     /// handshake had not finished, the close status becomes 1006.
     pub fn handle_eof(&mut self) {

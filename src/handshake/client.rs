@@ -7,29 +7,34 @@ use super::error::{HandshakeError, UsageError};
 use super::extension::ExtensionOffer;
 use super::head::{HeadReader, Limits, ResponseHead};
 use super::headers::Headers;
+use super::open::{Agreed, Extensions};
 use super::response::Response;
 use super::url::WsUrl;
 use super::write::{self, put_field, put_request_line, Sink};
 use super::{check_extra_header, is_token, Accepted, Negotiated};
+use crate::config::Config;
 use crate::frame::Status;
 use crate::role::Role;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// What a client asks for beyond the URL: `Origin`, subprotocols, extension
-/// offers, extra header fields, and limits on the response head.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// What a client asks for beyond the URL: `Origin`, subprotocols, the
+/// extensions it is willing to run, extra header fields, limits on the
+/// response head, and the configuration of the connection that results.
+#[derive(Clone, Debug, Default)]
 pub struct ClientConfig {
     pub(super) origin: Option<String>,
     pub(super) protocols: Vec<String>,
-    pub(super) extensions: Vec<ExtensionOffer>,
+    pub(super) extensions: Extensions,
     pub(super) headers: Headers,
     limits: Limits,
+    pub(super) config: Config,
 }
 
 impl ClientConfig {
-    /// No origin, subprotocol, extension or extra field; default limits.
+    /// No origin, subprotocol, extension or extra field; default limits
+    /// and connection [`Config`].
     pub fn new() -> ClientConfig {
         ClientConfig::default()
     }
@@ -48,17 +53,30 @@ impl ClientConfig {
         self
     }
 
-    /// Offers an extension; offers are sent in the order added.
-    pub fn extension(mut self, extension: ExtensionOffer) -> ClientConfig {
-        self.extensions.push(extension);
+    /// Offers permessage-deflate (RFC 7692 §5.1) with this configuration;
+    /// the server's answer is checked (§5: an answer the client cannot
+    /// accept fails the handshake with
+    /// [`HandshakeError::InvalidExtensionResponse`]) and, when it accepts,
+    /// the connection compresses and inflates from its first frame.
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub fn deflate(mut self, deflate: crate::extensions::deflate::DeflateConfig) -> ClientConfig {
+        self.extensions.deflate = Some(deflate);
         self
     }
 
     /// Adds a header field (e.g. `Authorization`, `Cookie`). The
     /// handshake's own fields (`Host`, `Upgrade`, `Sec-WebSocket-*`, ...)
-    /// are refused.
+    /// and invalid fields are refused when the handshake is built.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> ClientConfig {
         self.headers.append(name, value);
+        self
+    }
+
+    /// The configuration of the connection (limits, timers, keepalive, the
+    /// source of masking keys).
+    pub fn config(mut self, config: Config) -> ClientConfig {
+        self.config = config;
         self
     }
 
@@ -79,9 +97,10 @@ impl ClientConfig {
             );
         }
         f("Sec-WebSocket-Version", b"13");
-        if !self.extensions.is_empty() {
+        let offers = self.extensions.offers();
+        if !offers.is_empty() {
             let mut value = String::new();
-            let _ = ExtensionOffer::write_list(&self.extensions, &mut value);
+            let _ = ExtensionOffer::write_list(&offers, &mut value);
             f("Sec-WebSocket-Extensions", value.as_bytes());
         }
         for (name, value) in self.headers.iter() {
@@ -98,9 +117,6 @@ impl ClientConfig {
             if !is_token(p.as_bytes()) || self.protocols[..i].contains(p) {
                 return Err(UsageError::InvalidProtocol(p.clone()));
             }
-        }
-        if self.extensions.iter().any(|e| !e.is_valid()) {
-            return Err(UsageError::InvalidHeader("Sec-WebSocket-Extensions".into()));
         }
         if let Some(origin) = &self.origin {
             check_extra_header("Origin", origin.as_bytes())?;
@@ -125,7 +141,7 @@ pub struct ClientHandshake {
     pub(super) host: String,
     pub(super) resource: String,
     key: [u8; 24],
-    config: ClientConfig,
+    pub(super) config: ClientConfig,
     pub(super) reader: HeadReader,
 }
 
@@ -177,6 +193,13 @@ impl ClientHandshake {
         write::write_to_vec(out, |s| self.encode(s)).map(|_| ())
     }
 
+    /// The request as bytes.
+    pub fn request_to_vec(&self) -> Result<Vec<u8>, UsageError> {
+        let mut out = Vec::new();
+        self.write_request_to_vec(&mut out)?;
+        Ok(out)
+    }
+
     /// The request, in the order of the example of §1.2: `GET` of the
     /// resource name, then the fields of [`Self::for_each_field`].
     pub(super) fn encode(&self, s: &mut dyn Sink) {
@@ -219,16 +242,12 @@ impl ClientHandshake {
                 .fail(HandshakeError::Rejected(Box::new(response))));
         }
         match self.check(head.minor_version, &response.headers) {
-            Ok((protocol, extensions)) => {
-                let negotiated = Negotiated {
-                    role: Role::Client,
-                    protocol,
-                    extensions,
-                    leftover,
-                };
+            Ok((negotiated, agreed)) => {
+                let connection = agreed.open(Role::Client, self.config.config.clone(), &leftover);
                 Ok(Status::Complete(Accepted {
                     response,
                     negotiated,
+                    connection,
                 }))
             }
             Err(e) => Err(self.reader.fail(e)),
@@ -241,7 +260,7 @@ impl ClientHandshake {
         &self,
         minor_version: u8,
         headers: &Headers,
-    ) -> Result<(Option<String>, Vec<ExtensionOffer>), HandshakeError> {
+    ) -> Result<(Negotiated, Agreed), HandshakeError> {
         if minor_version < 1 {
             return Err(HandshakeError::ResponseVersion(minor_version));
         }
@@ -277,23 +296,23 @@ impl ClientHandshake {
 impl ClientConfig {
     /// §4.1 points 5 and 6 on a server's answer (101, or the 200 of an
     /// extended CONNECT): the extensions and the subprotocol in use, each
-    /// one that was offered.
+    /// one that was offered, and the extensions' own checks of their
+    /// parameters.
     pub(super) fn check_negotiated(
         &self,
         headers: &Headers,
-    ) -> Result<(Option<String>, Vec<ExtensionOffer>), HandshakeError> {
+    ) -> Result<(Negotiated, Agreed), HandshakeError> {
         // §4.1 point 5: only extensions that were offered (by name).
         let mut extensions = Vec::new();
         for value in headers.get_all("Sec-WebSocket-Extensions") {
             ExtensionOffer::parse_list_into(value, &mut extensions)
                 .map_err(|_| HandshakeError::InvalidExtensionHeader)?;
         }
-        if let Some(e) = extensions.iter().find(|e| {
-            !self
-                .extensions
-                .iter()
-                .any(|o| o.name.eq_ignore_ascii_case(&e.name))
-        }) {
+        let offers = self.extensions.offers();
+        if let Some(e) = extensions
+            .iter()
+            .find(|e| !offers.iter().any(|o| o.name.eq_ignore_ascii_case(&e.name)))
+        {
             return Err(HandshakeError::ExtensionNotOffered(e.name.clone()));
         }
         // §4.1 point 6: a single value, one of those offered.
@@ -313,6 +332,12 @@ impl ClientConfig {
                 ));
             }
         };
-        Ok((protocol, extensions))
+        let agreed = self.extensions.check_answer(extensions)?;
+        let negotiated = Negotiated {
+            role: Role::Client,
+            protocol,
+            extensions: agreed.extensions.clone(),
+        };
+        Ok((negotiated, agreed))
     }
 }

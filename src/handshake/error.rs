@@ -154,6 +154,12 @@ pub enum HandshakeError {
     #[error("server accepted extension {0:?}, which was not offered")]
     ExtensionNotOffered(String),
 
+    /// The server's answer puts an extension in use with parameters the
+    /// client cannot accept (RFC 7692 §5 for permessage-deflate: "the
+    /// client MUST _Fail the WebSocket Connection_"); the reason.
+    #[error("server's extension answer refused: {0}")]
+    InvalidExtensionResponse(String),
+
     /// Input was fed after the handshake had completed (the caller's fault:
     /// the bytes after the head were handed over already; nothing was read).
     #[error("input fed to a handshake that has already completed")]
@@ -194,7 +200,8 @@ impl HandshakeError {
             | MissingAccept
             | AcceptMismatch
             | ProtocolNotOffered(_)
-            | ExtensionNotOffered(_) => 502,
+            | ExtensionNotOffered(_)
+            | InvalidExtensionResponse(_) => 502,
             Finished => 500,
         }
     }

@@ -51,14 +51,14 @@
 //! RFC 8441 §5: after the handshake the stream stands in for the TCP
 //! connection of RFC 6455, with its framing and masking rules unchanged
 //! ("the client MUST mask"...), and closing the stream is closing the
-//! connection. There are no handshake bytes on the stream and nothing left
-//! over: build each end with [`Connection::new`] from the [`Negotiated`]
-//! outcome and move the stream's DATA through it.
+//! connection. There are no handshake bytes on the stream: each side's
+//! outcome carries its [`Connection`], `Open`, to move the stream's DATA
+//! through.
 //!
 //! ```
 //! use wsproto::handshake::extended_connect::{ConnectClient, ConnectRequest, PROTOCOL};
 //! use wsproto::handshake::{Accept, ClientConfig, WsUrl};
-//! use wsproto::{Config, Connection, Event};
+//! use wsproto::Event;
 //!
 //! // The client's CONNECT request, as an HTTP/2 library would carry it.
 //! let url = WsUrl::parse("wss://example.com/chat").unwrap();
@@ -69,16 +69,14 @@
 //! let offer = ConnectRequest::from_http(&request, Some(PROTOCOL)).unwrap();
 //! let accepted = offer.accept(Accept::new().protocol("chat")).unwrap();
 //! assert_eq!(accepted.response.status(), http::StatusCode::OK);
-//! let server_negotiated = accepted.negotiated;
+//! let mut server = accepted.connection;
 //!
 //! // The client's side: check the 200.
-//! let client_negotiated = client_hs.handle_response(&accepted.response).unwrap();
-//! assert_eq!(client_negotiated.protocol.as_deref(), Some("chat"));
-//! assert!(client_negotiated.leftover.is_empty() && server_negotiated.leftover.is_empty());
+//! let client_accepted = client_hs.handle_response(&accepted.response).unwrap();
+//! assert_eq!(client_accepted.negotiated.protocol.as_deref(), Some("chat"));
+//! let mut client = client_accepted.connection;
 //!
 //! // Both ends start OPEN; the stream carries frames from its first byte.
-//! let mut server = Connection::new(server_negotiated.role, Config::default());
-//! let mut client = Connection::new(client_negotiated.role, Config::default());
 //! server.send_text("hello over h2").unwrap();
 //! let mut stream = Vec::new(); // the DATA frames of the stream
 //! while let Some(bytes) = server.poll_transmit() {
@@ -93,7 +91,7 @@
 //! }
 //! ```
 //!
-//! [`Connection::new`]: crate::Connection::new
+//! [`Connection`]: crate::Connection
 
 use super::client::ClientConfig;
 use super::error::{HandshakeError, UsageError};
@@ -103,12 +101,12 @@ use super::http::{headers_from_map, map_from_headers};
 use super::response::Response;
 use super::server::{check_version, offered_lists, Accept};
 use super::url::WsUrl;
-use super::{trim_ows, Authority, Negotiated};
+use super::{trim_ows, Accepted, Authority, Negotiated};
+use crate::connection::Connection;
 use crate::role::Role;
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use bytes::BytesMut;
 
 /// The `:protocol` value of a WebSocket extended CONNECT (RFC 8441 §5).
 pub const PROTOCOL: &str = "websocket";
@@ -332,15 +330,16 @@ impl ConnectRequest {
     /// `Upgrade`, `TE`), which HTTP/2 and HTTP/3 forbid (RFC 9113 §8.2.2),
     /// are [`UsageError::ConnectionSpecificHeader`].
     pub fn accept(self, accept: Accept) -> Result<ConnectAccepted, UsageError> {
-        accept.check(&self.protocols, &self.extensions)?;
         let mut fields = Headers::new();
-        accept.append_fields(&mut fields);
+        let (negotiated, connection) =
+            accept.open(&self.protocols, &self.extensions, &mut fields, &[])?;
         check_no_connection_specific(&fields)?;
         let mut response = http::Response::new(());
         *response.headers_mut() = map_from_headers(&fields)?;
         Ok(ConnectAccepted {
             response,
-            negotiated: accept.into_negotiated(BytesMut::new()),
+            negotiated,
+            connection,
         })
     }
 }
@@ -352,8 +351,10 @@ pub struct ConnectAccepted {
     /// The `200 OK` to send, with the negotiated `Sec-WebSocket-Protocol`
     /// and `Sec-WebSocket-Extensions`.
     pub response: http::Response<()>,
-    /// What the connection needs (the leftover is always empty).
+    /// The subprotocol and extensions agreed on.
     pub negotiated: Negotiated,
+    /// The connection, `Open`, to run over the stream's DATA.
+    pub connection: Connection,
 }
 
 /// The answer to a request that failed [`ConnectRequest::from_http`]: the
@@ -383,7 +384,7 @@ pub fn error_response(error: &HandshakeError) -> http::Response<Vec<u8>> {
 
 /// A client's extended CONNECT: the request to send, then the answer to
 /// check.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ConnectClient {
     scheme: &'static str,
     authority: String,
@@ -446,21 +447,22 @@ impl ConnectClient {
     /// [`HandshakeError::Rejected`] (RFC 8441 §5: a server that agrees
     /// answers 200; RFC 9110 §9.3.6: any 2xx opens the tunnel); then, as
     /// over HTTP/1.1 and by the same code, the subprotocol and extensions
-    /// must be among those offered (RFC 6455 §4.1). The leftover is empty.
+    /// must be among those offered (RFC 6455 §4.1). The answer comes with
+    /// the client's connection, `Open`, to run over the stream's DATA.
     pub fn handle_response<B>(
         &self,
         response: &http::Response<B>,
-    ) -> Result<Negotiated, HandshakeError> {
+    ) -> Result<Accepted, HandshakeError> {
         let ours = Response::from_http(response);
         if !response.status().is_success() {
             return Err(HandshakeError::Rejected(Box::new(ours)));
         }
-        let (protocol, extensions) = self.config.check_negotiated(&ours.headers)?;
-        Ok(Negotiated {
-            role: Role::Client,
-            protocol,
-            extensions,
-            leftover: BytesMut::new(),
+        let (negotiated, agreed) = self.config.check_negotiated(&ours.headers)?;
+        let connection = agreed.open(Role::Client, self.config.config.clone(), &[]);
+        Ok(Accepted {
+            response: ours,
+            negotiated,
+            connection,
         })
     }
 }

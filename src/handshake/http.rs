@@ -18,7 +18,7 @@ use super::error::{HandshakeError, UsageError};
 use super::head::RequestHead;
 use super::headers::Headers;
 use super::response::Response;
-use super::{Accepted, ClientHandshake, Negotiated, Request};
+use super::{Accepted, ClientHandshake, Request};
 use crate::role::Role;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -198,15 +198,12 @@ impl ClientHandshake {
                 ))
             }
         };
-        let (protocol, extensions) = self.check(minor_version, &ours.headers)?;
+        let (negotiated, agreed) = self.check(minor_version, &ours.headers)?;
+        let connection = agreed.open(Role::Client, self.config.config.clone(), &[]);
         Ok(Accepted {
             response: ours,
-            negotiated: Negotiated {
-                role: Role::Client,
-                protocol,
-                extensions,
-                leftover: BytesMut::new(),
-            },
+            negotiated,
+            connection,
         })
     }
 }

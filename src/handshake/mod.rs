@@ -14,19 +14,22 @@
 //!    is served like any other; an upgrade exposes its target, `Origin`,
 //!    offered subprotocols and extensions;
 //! 3. [accepts](Request::accept) it with an [`Accept`] (one offered
-//!    subprotocol or none, extension responses, extra headers) or rejects
-//!    it with a [`Response`] of its choice ([`Request::forbid`] for 403);
-//! 4. writes the [`Response`] and builds the connection from the
-//!    [`Negotiated`] outcome.
+//!    subprotocol or none, the extensions it runs, extra headers, the
+//!    connection's [`Config`](crate::Config)) or rejects it with a
+//!    [`Response`] of its choice ([`Request::forbid`] for 403);
+//! 4. writes the 101 [`Response`] and runs the [`Connection`] the
+//!    [`Accepted`] outcome hands over: set up with the role, configuration
+//!    and extensions agreed, the bytes after the head already fed in.
 //!
 //! ```
 //! use wsproto::frame::Status;
 //! use wsproto::handshake::{Accept, ServerHandshake};
+//! use wsproto::Event;
 //!
 //! let mut handshake = ServerHandshake::new(Default::default());
 //! let wire = b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
 //!              Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-//!              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat\r\n\r\n\x81\x80";
+//!              Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat\r\n\r\n\x81\x80\0\0\0\0";
 //! assert!(handshake.handle_input(&wire[..20]).unwrap().is_partial());
 //! let Status::Complete(request) = handshake.handle_input(&wire[20..]).unwrap() else { panic!() };
 //! assert_eq!((request.path(), request.protocols().next()), ("/chat", Some("chat")));
@@ -34,13 +37,16 @@
 //! let mut out = [0u8; 256];
 //! let n = accepted.response.write(&mut out).unwrap();
 //! assert!(out[..n].starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
-//! assert_eq!(&accepted.negotiated.leftover[..], b"\x81\x80"); // the first frame, kept
+//! // The frame that came behind the head is the connection's first event.
+//! let mut connection = accepted.connection;
+//! assert!(matches!(connection.poll_event(), Ok(Some(Event::Text(t))) if t.is_empty()));
 //! ```
 //!
 //! A client writes the request of a [`ClientHandshake`], then feeds the
 //! response to [`ClientHandshake::handle_input`] until it yields the
-//! [`Accepted`] outcome (a non-101 answer is [`HandshakeError::Rejected`],
-//! carrying the response so a redirect or a 401 can be handled).
+//! [`Accepted`] outcome and its [`Connection`] (a non-101 answer is
+//! [`HandshakeError::Rejected`], carrying the response so a redirect or a
+//! 401 can be handled).
 //!
 //! ```
 //! use wsproto::frame::Status;
@@ -59,10 +65,10 @@
 //! assert_eq!(accepted.negotiated.protocol.as_deref(), Some("chat"));
 //! ```
 
+use crate::connection::Connection;
 use crate::role::Role;
 use alloc::string::String;
 use alloc::vec::Vec;
-use bytes::BytesMut;
 
 pub mod accept;
 mod authority;
@@ -77,6 +83,7 @@ mod head;
 mod headers;
 #[cfg(feature = "http")]
 mod http;
+mod open;
 mod response;
 mod server;
 mod url;
@@ -106,7 +113,7 @@ fn split_target(target: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// What a completed handshake hands to the connection.
+/// What a handshake agreed on, beside the connection it opened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Negotiated {
@@ -115,23 +122,26 @@ pub struct Negotiated {
     /// The subprotocol agreed on (`Sec-WebSocket-Protocol`), if any.
     pub protocol: Option<String>,
     /// The extensions in use, in the order the server listed them (§9.1:
-    /// that order is the order they apply in).
+    /// that order is the order they apply in); the connection runs them.
     pub extensions: Vec<ExtensionOffer>,
-    /// The bytes that followed the HTTP head: the start of the frame stream,
-    /// to be fed to the connection before anything read later.
-    pub leftover: BytesMut,
 }
 
 /// A successful handshake: the `101 Switching Protocols` response (written
-/// by a server, received by a client) and the negotiated outcome.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// by a server, received by a client), what was agreed, and the connection,
+/// ready.
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct Accepted {
-    /// The 101 response. A server writes it with [`Response::write`]; a
-    /// client reads extra headers (e.g. `Set-Cookie`) from it.
+    /// The 101 response. A server writes it with [`Response::write`] before
+    /// anything the connection queues; a client reads extra headers (e.g.
+    /// `Set-Cookie`) from it.
     pub response: Response,
-    /// What the connection needs.
+    /// The subprotocol and extensions agreed on.
     pub negotiated: Negotiated,
+    /// The connection, in the `Open` state: its role, configuration and
+    /// extensions set up, and the bytes that followed the HTTP head (frames
+    /// the peer sent right behind it) already fed in.
+    pub connection: Connection,
 }
 
 /// The handshake-owned header fields, which extra headers may not repeat.

@@ -90,6 +90,13 @@ impl Response {
         write::write_to_vec(out, |s| self.encode(s)).map(|_| ())
     }
 
+    /// The response as bytes, checked as [`Response::write`] does.
+    pub fn to_vec(&self) -> Result<Vec<u8>, UsageError> {
+        let mut out = Vec::new();
+        self.write_to_vec(&mut out)?;
+        Ok(out)
+    }
+
     /// Checks how the content is framed (RFC 9110 §6.4.1, §8.6; RFC 9112
     /// §6): whether a `Content-Length` is to be added for the body.
     fn check_framing(&self) -> Result<bool, UsageError> {

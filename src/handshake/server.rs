@@ -6,8 +6,11 @@ use super::error::{HandshakeError, UsageError};
 use super::extension::ExtensionOffer;
 use super::head::{HeadReader, Limits, RequestHead};
 use super::headers::Headers;
+use super::open::Extensions;
 use super::response::Response;
 use super::{check_extra_header, is_token, trim_ows, Accepted, Authority, Negotiated};
+use crate::config::Config;
+use crate::connection::Connection;
 use crate::frame::Status;
 use crate::role::Role;
 use alloc::string::String;
@@ -275,24 +278,34 @@ impl Request {
     }
 
     /// Accepts the upgrade: the `101 Switching Protocols` response to write
-    /// and what the connection needs (§4.2.2 point 5).
+    /// (§4.2.2 point 5) and the connection, ready: its role, the
+    /// configuration and extensions of `accept`, and the bytes that
+    /// followed the request's head already fed in. Write the response
+    /// before anything the connection queues.
     ///
-    /// Fails, sending nothing, when the request is not an upgrade, or when
-    /// `accept` names a subprotocol or an extension the client did not offer
-    /// (§4.2.2: the chosen values "MUST be derived from" the client's).
+    /// Fails, sending nothing, when the request is not an upgrade, when
+    /// `accept` names a subprotocol the client did not offer (§4.2.2: the
+    /// chosen values "MUST be derived from" the client's), or when an extra
+    /// field is invalid or one the handshake writes.
     pub fn accept(self, accept: Accept) -> Result<Accepted, UsageError> {
         let Some(offer) = &self.offer else {
             return Err(UsageError::NotAnUpgrade);
         };
-        accept.check(&offer.protocols, &offer.extensions)?;
         let mut response = Response::new(101)
             .with_header("Upgrade", "websocket")
             .with_header("Connection", "Upgrade")
             .with_header("Sec-WebSocket-Accept", offer.accept.as_str());
-        accept.append_fields(&mut response.headers);
+        let (negotiated, connection) = accept.open(
+            &offer.protocols,
+            &offer.extensions,
+            &mut response.headers,
+            &self.leftover,
+        )?;
+        response.check()?;
         Ok(Accepted {
             response,
-            negotiated: accept.into_negotiated(self.leftover),
+            negotiated,
+            connection,
         })
     }
 
@@ -313,17 +326,20 @@ impl Request {
 }
 
 /// The application's answer to an upgrade request: at most one subprotocol
-/// among those offered, the extensions it accepts (with their response
-/// parameters), extra header fields (e.g. `Set-Cookie`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// among those offered, the extensions it is willing to run (negotiated
+/// against the client's offers), extra header fields (e.g. `Set-Cookie`),
+/// and the configuration of the connection that results.
+#[derive(Clone, Debug, Default)]
 pub struct Accept {
     protocol: Option<String>,
-    extensions: Vec<ExtensionOffer>,
+    extensions: Extensions,
     headers: Headers,
+    config: Config,
 }
 
 impl Accept {
-    /// Accepts with no subprotocol, no extension, no extra field.
+    /// Accepts with no subprotocol, no extension, no extra field, and the
+    /// default [`Config`].
     pub fn new() -> Accept {
         Accept::default()
     }
@@ -334,76 +350,76 @@ impl Accept {
         self
     }
 
-    /// Accepts an extension the client offered, with the parameters of the
-    /// response. Extensions are listed in the order they are added, which is
-    /// the order they apply in (§9.1).
-    pub fn extension(mut self, extension: ExtensionOffer) -> Accept {
-        self.extensions.push(extension);
+    /// Runs permessage-deflate (RFC 7692) with this configuration if the
+    /// client offers it: the first offer it can honour is accepted, and its
+    /// answer is sent in the 101 (§5.1); the connection compresses and
+    /// inflates from its first frame. A client that does not offer it gets
+    /// a connection without compression.
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub fn deflate(mut self, deflate: crate::extensions::deflate::DeflateConfig) -> Accept {
+        self.extensions.deflate = Some(deflate);
         self
     }
 
     /// Adds a header field to the 101 response. The handshake's own fields
-    /// (`Upgrade`, `Sec-WebSocket-*`, ...) are refused.
+    /// (`Upgrade`, `Sec-WebSocket-*`, ...) and invalid fields are refused
+    /// by [`Request::accept`].
     pub fn header(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> Accept {
         self.headers.append(name, value);
+        self
+    }
+
+    /// The configuration of the connection (limits, timers, keepalive).
+    pub fn config(mut self, config: Config) -> Accept {
+        self.config = config;
         self
     }
 }
 
 impl Accept {
-    /// Checks the answer against what the client offered: §4.2.2, the
-    /// chosen values "MUST be derived from" the client's.
-    pub(super) fn check(
-        &self,
+    /// Answers a client's offer (HTTP/1.1 or extended CONNECT): appends
+    /// the negotiated `Sec-WebSocket-Protocol` and
+    /// `Sec-WebSocket-Extensions`, then the extra fields, to `fields`, and
+    /// opens the server's connection, fed with `leftover`.
+    ///
+    /// §4.2.2: the chosen subprotocol "MUST be derived from" the client's;
+    /// the extensions are negotiated against the client's offers; the extra
+    /// fields are checked.
+    pub(super) fn open(
+        self,
         protocols: &[String],
-        extensions: &[ExtensionOffer],
-    ) -> Result<(), UsageError> {
+        offers: &[ExtensionOffer],
+        fields: &mut Headers,
+        leftover: &[u8],
+    ) -> Result<(Negotiated, Connection), UsageError> {
         if let Some(p) = &self.protocol {
             if !protocols.iter().any(|o| o == p) {
                 return Err(UsageError::ProtocolNotOffered(p.clone()));
             }
         }
-        for ext in &self.extensions {
-            if !extensions
-                .iter()
-                .any(|o| o.name.eq_ignore_ascii_case(&ext.name))
-            {
-                return Err(UsageError::ExtensionNotOffered(ext.name.clone()));
-            }
-            if !ext.is_valid() {
-                return Err(UsageError::InvalidHeader("Sec-WebSocket-Extensions".into()));
-            }
-        }
         for (name, value) in self.headers.iter() {
             check_extra_header(name, value)?;
         }
-        Ok(())
-    }
-
-    /// Appends the negotiated `Sec-WebSocket-Protocol` and
-    /// `Sec-WebSocket-Extensions`, then the extra fields, to a response.
-    pub(super) fn append_fields(&self, headers: &mut Headers) {
+        let agreed = self.extensions.answer(offers);
         if let Some(p) = &self.protocol {
-            headers.append("Sec-WebSocket-Protocol", p.as_str());
+            fields.append("Sec-WebSocket-Protocol", p.as_str());
         }
-        if !self.extensions.is_empty() {
+        if !agreed.extensions.is_empty() {
             let mut value = String::new();
-            let _ = ExtensionOffer::write_list(&self.extensions, &mut value);
-            headers.append("Sec-WebSocket-Extensions", value);
+            let _ = ExtensionOffer::write_list(&agreed.extensions, &mut value);
+            fields.append("Sec-WebSocket-Extensions", value);
         }
         for (name, value) in self.headers.iter() {
-            headers.append(name, value);
+            fields.append(name, value);
         }
-    }
-
-    /// What the connection needs once the answer is sent.
-    pub(super) fn into_negotiated(self, leftover: BytesMut) -> Negotiated {
-        Negotiated {
+        let connection = agreed.open(Role::Server, self.config, leftover);
+        let negotiated = Negotiated {
             role: Role::Server,
             protocol: self.protocol,
-            extensions: self.extensions,
-            leftover,
-        }
+            extensions: agreed.extensions,
+        };
+        Ok((negotiated, connection))
     }
 }
 

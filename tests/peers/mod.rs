@@ -280,9 +280,8 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// `conn` over `stream`, fed `leftover` (what followed the handshake).
-    pub fn new(stream: TcpStream, mut conn: Connection, leftover: &[u8]) -> Driver {
-        conn.handle_input(leftover);
+    /// `conn` over `stream`.
+    pub fn new(stream: TcpStream, conn: Connection) -> Driver {
         Driver {
             stream,
             conn,
