@@ -15,7 +15,7 @@ use bytes::Bytes;
 use endpoints::*;
 use wsproto::extensions::deflate::{DeflateConfig, DeflateNegotiationError, DeflateParams};
 use wsproto::frame::{FrameDecoder, FrameHeader, OpCode, Rsv};
-use wsproto::handshake::ExtensionOffer;
+use wsproto::handshake::{Accept, ClientConfig, ExtensionOffer};
 use wsproto::{Config, Connection, Event, MessageKind, ProtocolError, Role};
 
 // ----- a counting allocator ------------------------------------------------
@@ -128,16 +128,20 @@ fn negotiate(client: &DeflateConfig, server: &DeflateConfig) -> (DeflateParams, 
     (client_params, server_params)
 }
 
-/// A client and a server with permessage-deflate negotiated between them.
+/// A client and a server with permessage-deflate negotiated between them
+/// by the opening handshake, in memory.
 fn deflate_pair(
     config: Config,
     client: &DeflateConfig,
     server: &DeflateConfig,
 ) -> (Connection, Connection) {
-    let (client_params, server_params) = negotiate(client, server);
-    let (mut c, mut s) = pair(config);
-    c.enable_deflate(client_params);
-    s.enable_deflate(server_params);
+    let (c, s) = handshake_pair(
+        ClientConfig::new()
+            .deflate(client.clone())
+            .config(config.clone()),
+        Accept::new().deflate(server.clone()).config(config),
+    );
+    assert!(c.is_deflate_enabled() && s.is_deflate_enabled());
     (c, s)
 }
 
@@ -162,13 +166,11 @@ fn deflate_end(
     client: &DeflateConfig,
     server: &DeflateConfig,
 ) -> Connection {
-    let (client_params, server_params) = negotiate(client, server);
-    let mut conn = Connection::new(role, config);
-    conn.enable_deflate(match role {
-        Role::Client => client_params,
-        Role::Server => server_params,
-    });
-    conn
+    let (c, s) = deflate_pair(config, client, server);
+    match role {
+        Role::Client => c,
+        Role::Server => s,
+    }
 }
 
 /// The `role` end of a connection that negotiated the defaults without a
@@ -1024,21 +1026,18 @@ fn compressed_input_fed_byte_by_byte_gives_the_same_events() {
         .unwrap();
     client.send_text(&json_text(3000)).unwrap();
     let wire = drain_output(&mut client);
-    let (_, server_params) = negotiate(&DeflateConfig::default(), &DeflateConfig::default());
-
+    let default = DeflateConfig::default();
     for deliver_fragments in [false, true] {
         let config = Config {
             deliver_fragments,
             ..Config::default()
         };
-        let mut whole = Connection::new(Role::Server, config.clone());
-        whole.enable_deflate(server_params);
+        let mut whole = deflate_end(Role::Server, config.clone(), &default, &default);
         whole.handle_input(&wire);
         let (expected, error) = events(&mut whole);
         assert_eq!(error, None);
 
-        let mut bytewise = Connection::new(Role::Server, config);
-        bytewise.enable_deflate(server_params);
+        let mut bytewise = deflate_end(Role::Server, config, &default, &default);
         let mut got = Vec::new();
         for byte in &wire {
             bytewise.handle_input(std::slice::from_ref(byte));

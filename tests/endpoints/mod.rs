@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use wsproto::frame::{FrameDecoder, FrameHeader, OpCode, Status};
+use wsproto::handshake::{Accept, ClientConfig, ClientHandshake, ServerHandshake, WsUrl};
 use wsproto::{Config, Connection, Event, ProtocolError, Role};
 
 /// Everything `conn` has queued for writing, drained.
@@ -74,6 +75,29 @@ pub fn pair(config: Config) -> (Connection, Connection) {
         Connection::new(Role::Client, config.clone()),
         Connection::new(Role::Server, config),
     )
+}
+
+/// A client and a server that ran the opening handshake in memory, as on
+/// the wire: the client's request written and parsed, the server's 101
+/// written and checked. Each side's connection is what its handshake
+/// handed over.
+pub fn handshake_pair(client: ClientConfig, server: Accept) -> (Connection, Connection) {
+    let url = WsUrl::parse("ws://example.com/chat").unwrap();
+    let mut handshake = ClientHandshake::new(&url, client, [7; 16]).unwrap();
+    let request = handshake.request_to_vec().unwrap();
+    let request = ServerHandshake::new(Default::default())
+        .handle_input(&request)
+        .unwrap()
+        .complete()
+        .expect("the request is complete");
+    let accepted = request.accept(server).unwrap();
+    let response = accepted.response.to_vec().unwrap();
+    let done = handshake
+        .handle_input(&response)
+        .unwrap()
+        .complete()
+        .expect("the response is complete");
+    (done.connection, accepted.connection)
 }
 
 /// Moves `from`'s output into `to`'s input and returns `to`'s events.
