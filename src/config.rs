@@ -49,9 +49,13 @@ pub struct Config {
     pub max_send_frame: Option<usize>,
     /// When closing, echo the code the peer sent (default), or answer 1000.
     pub echo_close_code: bool,
-    /// How long to wait for the peer's close frame after sending ours, and,
-    /// for a client, for the server to close the transport after the
-    /// handshake (§7.1.1). Default 5 s.
+    /// How long to wait for the peer's close frame after sending ours; and,
+    /// once the connection is closed, for the transport to be done with:
+    /// the output written and, for a client, the server's closing of TCP
+    /// (§7.1.1). When it runs out, the output still queued is dropped and
+    /// [`Connection::should_close_transport`](crate::Connection::should_close_transport)
+    /// becomes true, so a peer that stops reading cannot hold a connection
+    /// open. Default 5 s.
     pub close_timeout: Duration,
     /// Send a ping after this long without input. Default `None`.
     pub keepalive_interval: Option<Duration>,
