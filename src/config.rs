@@ -27,11 +27,15 @@ pub fn thread_rng_source(buf: &mut [u8]) {
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Largest payload of one received frame. Default 16 MiB. Exceeding it
-    /// fails the connection with 1009.
+    /// fails the connection with 1009, as does a length this target cannot
+    /// address (beyond 4 GiB on a 32-bit target), whatever this says.
     pub max_frame_payload: u64,
     /// Largest received message (all fragments together; after
     /// decompression when permessage-deflate is on). Default 64 MiB.
-    /// Exceeding it fails the connection with 1009.
+    /// Exceeding it fails the connection with 1009. A compressed frame is
+    /// held to it from its header too: it may carry at most what the rest
+    /// of the message can take compressed (the room left, plus an eighth,
+    /// plus 1 KiB), since it is buffered whole before it is inflated.
     pub max_message_size: u64,
     /// Most frames one received message may span. Default 100,000 (the
     /// Autobahn suite sends 65,536). Exceeding it fails the connection with 1009.
