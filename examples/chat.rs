@@ -43,9 +43,6 @@ const OUTPUT_BOUND: usize = 8 << 20;
 const MAX_MESSAGE: u64 = 4 << 20;
 /// How long a thread blocks on its socket before it looks at its queue.
 const TICK: Duration = Duration::from_millis(10);
-/// After the connection is closed, how long we keep trying to write the
-/// rest of the output (to a peer that may never read it).
-const LINGER: Duration = Duration::from_secs(2);
 /// Connections beyond this are refused with 503.
 const MAX_CLIENTS: usize = 1000;
 
@@ -250,7 +247,6 @@ fn session(
 ) -> io::Result<()> {
     let start = Instant::now();
     let mut buf = vec![0u8; 64 << 10];
-    let mut closed_at = None;
     stream.set_read_timeout(Some(TICK))?;
     stream.set_write_timeout(Some(TICK))?;
     loop {
@@ -283,13 +279,9 @@ fn session(
         take_from_room(conn, member);
         // 4. Write what we can within a tick.
         flush(stream, conn)?;
-        // 6. Done, or given up on a peer that does not read.
+        // 6. Done: the output is written, or the connection's close timeout
+        //    gave up on a browser that stopped reading it.
         if conn.should_close_transport() {
-            break;
-        }
-        if conn.state() == State::Closed
-            && closed_at.get_or_insert_with(Instant::now).elapsed() > LINGER
-        {
             break;
         }
         // 5. Timers: the close handshake's and the keepalive ping's.

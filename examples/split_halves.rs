@@ -30,6 +30,11 @@
 //! - Whoever queues output (a `send_*`, or the reader, whose input may owe
 //!   a pong or a close reply) wakes the writer with a [`Notify`]; a wake-up
 //!   given while the writer is busy is kept as a permit, never lost.
+//! - The writer stops when the connection says so, even in the middle of a
+//!   write that never finishes (a peer that stopped reading): the reader
+//!   runs the timers, the connection's close timeout drops the unwritten
+//!   output and says to close the transport, and a second [`Notify`] wakes
+//!   the writer out of its write.
 //! - Cancelling a read loses no bytes: the reader's `select!` races the read
 //!   against a 1 ms timer, and the timer often wins, dropping the read.
 //!   `AsyncReadExt::read` is cancel-safe (a dropped read has read nothing),
@@ -51,10 +56,12 @@ use wsproto::frame::Status;
 use wsproto::handshake::{Accept, ClientConfig, ClientHandshake, ServerHandshake, WsUrl};
 use wsproto::{CloseCode, Connection, Event};
 
-/// What the tasks share: the connection, and the writer's wake-up.
+/// What the tasks share: the connection, and the writer's wake-ups.
 struct Shared {
     conn: Mutex<Connection>,
     output_queued: Notify,
+    /// The connection says to close the transport.
+    closing: Notify,
     /// The connection's clock: timers are `Duration`s since this.
     start: Instant,
 }
@@ -66,6 +73,9 @@ impl Shared {
     fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
         let mut conn = self.conn.lock().unwrap();
         let result = f(&mut conn);
+        if conn.should_close_transport() {
+            self.closing.notify_one();
+        }
         if conn.pending_transmit() > 0 || conn.should_close_transport() {
             self.output_queued.notify_one();
         }
@@ -73,7 +83,8 @@ impl Shared {
     }
 }
 
-/// The writer: copy out under the lock, write unlocked, advance under it.
+/// The writer: copy out under the lock, write unlocked, advance under it;
+/// stop when the connection says to close the transport.
 async fn writer(shared: Arc<Shared>, mut socket: OwnedWriteHalf) -> io::Result<()> {
     let mut chunk = Vec::with_capacity(64 << 10);
     loop {
@@ -92,8 +103,23 @@ async fn writer(shared: Arc<Shared>, mut socket: OwnedWriteHalf) -> io::Result<(
             shared.output_queued.notified().await;
             continue;
         }
-        socket.write_all(&chunk).await?;
-        shared.conn.lock().unwrap().advance_transmit(chunk.len());
+        let mut written = 0;
+        while written < chunk.len() {
+            // A write to a peer that stopped reading never finishes; the
+            // close timeout then drops the output (`closing` says so). A
+            // `write` dropped by `select!` has written nothing.
+            tokio::select! {
+                n = socket.write(&chunk[written..]) => {
+                    let n = n?;
+                    if n == 0 {
+                        return Err(io::ErrorKind::WriteZero.into());
+                    }
+                    shared.conn.lock().unwrap().advance_transmit(n);
+                    written += n;
+                }
+                () = shared.closing.notified() => break,
+            }
+        }
     }
 }
 
@@ -217,7 +243,8 @@ async fn connect(port: u16) -> io::Result<(TcpStream, Connection)> {
     }
 }
 
-/// The in-process echo server: one task, one connection, the plain loop.
+/// The in-process echo server: one task, one connection, the plain loop,
+/// with the connection's timers raced against every read and write.
 async fn echo_server(listener: TcpListener) -> io::Result<()> {
     let (mut stream, _) = listener.accept().await?;
     stream.set_nodelay(true)?;
@@ -239,6 +266,7 @@ async fn echo_server(listener: TcpListener) -> io::Result<()> {
         .expect("a head this program built is valid");
     stream.write_all(&out).await?;
     let mut conn = accepted.connection;
+    let start = Instant::now();
     loop {
         while let Some(event) = conn.poll_event().map_err(io::Error::other)? {
             let _ = match event {
@@ -247,17 +275,41 @@ async fn echo_server(listener: TcpListener) -> io::Result<()> {
                 _ => Ok(()),
             };
         }
-        while let Some(bytes) = conn.poll_transmit() {
-            let n = stream.write(bytes).await?;
-            conn.advance_transmit(n);
+        // Write, read, or whichever timer comes first (a dropped `write`
+        // or `read` has moved no bytes): a client that stops reading
+        // cannot hold this task, its close timeout drops the output.
+        let deadline = conn.poll_timeout().map(|at| start + at);
+        if let Some(bytes) = conn.poll_transmit() {
+            let written = tokio::select! {
+                n = stream.write(bytes) => Some(n?),
+                () = sleep_until(deadline) => None,
+            };
+            match written {
+                Some(n) => conn.advance_transmit(n),
+                None => conn.handle_timeout(start.elapsed()),
+            }
+            continue;
         }
         if conn.should_close_transport() {
             return stream.shutdown().await;
         }
-        match stream.read(&mut buf).await? {
-            0 => conn.handle_eof(),
-            n => conn.handle_input(&buf[..n]),
+        let read = tokio::select! {
+            n = stream.read(&mut buf) => Some(n?),
+            () = sleep_until(deadline) => None,
+        };
+        match read {
+            Some(0) => conn.handle_eof(),
+            Some(n) => conn.handle_input(&buf[..n]),
+            None => conn.handle_timeout(start.elapsed()),
         }
+    }
+}
+
+/// Sleeps until `deadline`; with none, forever.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -279,6 +331,7 @@ async fn main() -> io::Result<()> {
     let shared = Arc::new(Shared {
         conn: Mutex::new(conn),
         output_queued: Notify::new(),
+        closing: Notify::new(),
         start: Instant::now(),
     });
     let writer = tokio::spawn(writer(shared.clone(), write_half));

@@ -18,6 +18,12 @@
 //! - **sleep** until the connection's next timer (`poll_timeout`), on the
 //!   connection's clock: a `Duration` since a per-connection `Instant`.
 //!
+//! The task ends when `should_close_transport()` says so, and only then.
+//! A peer that stops reading cannot keep it waiting for writability: once
+//! the connection is closing or closed, its close timeout is among the
+//! deadlines, and when it runs out the connection drops the unwritten
+//! output and says to close.
+//!
 //! Why cancelling a branch loses nothing: `select!` drops the branches that
 //! did not finish. The read is `reader.read_buf(conn.receive_buffer())`,
 //! which is cancel-safe in tokio: the bytes read go straight into the
@@ -136,7 +142,8 @@ async fn serve(mut stream: TcpStream) -> io::Result<()> {
                 }
             }
         }
-        // 2. Done when the connection says so (its output is written).
+        // 2. Done when the connection says so: its output is written, or
+        //    its close timeout gave up on a peer that stopped reading.
         if conn.should_close_transport() {
             let _ = writer.shutdown().await;
             return Ok(());
@@ -146,11 +153,6 @@ async fn serve(mut stream: TcpStream) -> io::Result<()> {
         let can_read = !eof && conn.pending_transmit() < MAX_PENDING;
         let has_output = conn.pending_transmit() > 0;
         let deadline = conn.poll_timeout().map(|at| origin + at);
-        if !can_read && !has_output && deadline.is_none() {
-            // EOF seen and nothing left to do: a client lingering would
-            // wait here; a server is done.
-            return Ok(());
-        }
         if can_read {
             conn.receive_buffer().reserve(READ_ROOM);
         }
@@ -174,6 +176,10 @@ async fn serve(mut stream: TcpStream) -> io::Result<()> {
             () = sleep_until(deadline), if deadline.is_some() => {
                 conn.handle_timeout(origin.elapsed());
             }
+            // Reading stops only at EOF or with output queued; after EOF the
+            // connection is closed, so with its output written it has said
+            // to close the transport (step 2).
+            else => unreachable!("closed after EOF, output written: step 2 returned"),
         }
     }
 }

@@ -27,11 +27,15 @@ pub fn thread_rng_source(buf: &mut [u8]) {
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Largest payload of one received frame. Default 16 MiB. Exceeding it
-    /// fails the connection with 1009.
+    /// fails the connection with 1009, as does a length this target cannot
+    /// address (beyond 4 GiB on a 32-bit target), whatever this says.
     pub max_frame_payload: u64,
     /// Largest received message (all fragments together; after
     /// decompression when permessage-deflate is on). Default 64 MiB.
-    /// Exceeding it fails the connection with 1009.
+    /// Exceeding it fails the connection with 1009. A compressed frame is
+    /// held to it from its header too: it may carry at most what the rest
+    /// of the message can take compressed (the room left, plus an eighth,
+    /// plus 1 KiB), since it is buffered whole before it is inflated.
     pub max_message_size: u64,
     /// Most frames one received message may span. Default 100,000 (the
     /// Autobahn suite sends 65,536). Exceeding it fails the connection with 1009.
@@ -49,9 +53,13 @@ pub struct Config {
     pub max_send_frame: Option<usize>,
     /// When closing, echo the code the peer sent (default), or answer 1000.
     pub echo_close_code: bool,
-    /// How long to wait for the peer's close frame after sending ours, and,
-    /// for a client, for the server to close the transport after the
-    /// handshake (§7.1.1). Default 5 s.
+    /// How long to wait for the peer's close frame after sending ours; and,
+    /// once the connection is closed, for the transport to be done with:
+    /// the output written and, for a client, the server's closing of TCP
+    /// (§7.1.1). When it runs out, the output still queued is dropped and
+    /// [`Connection::should_close_transport`](crate::Connection::should_close_transport)
+    /// becomes true, so a peer that stops reading cannot hold a connection
+    /// open. Default 5 s.
     pub close_timeout: Duration,
     /// Send a ping after this long without input. Default `None`.
     pub keepalive_interval: Option<Duration>,

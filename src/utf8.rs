@@ -82,7 +82,7 @@ impl Utf8Validator {
     /// Completes the pending code point with bytes from `input`; returns the
     /// rest of `input`.
     fn finish_pending<'a>(&mut self, input: &'a [u8]) -> Result<&'a [u8], Utf8Error> {
-        let have = self.pending_len as usize;
+        let have = usize::from(self.pending_len);
         let width = match self.pending[0] {
             0xc2..=0xdf => 2,
             0xe0..=0xef => 3,

@@ -317,6 +317,137 @@ fn peer_silent_after_our_close_times_out_with_1006() {
     assert!(server.should_close_transport());
 }
 
+/// Runs `conn`'s clock from zero through every deadline it reports, as a
+/// run loop does, up to `limit`; returns the time it stopped at. Only the
+/// first 1000 bytes of output are ever written: the peer reads nothing more.
+fn run_timers_unread(conn: &mut Connection, limit: Duration) -> Duration {
+    let mut now = Duration::ZERO;
+    while let Some(at) = conn.poll_timeout() {
+        now = now.max(at);
+        assert!(now <= limit, "still waiting at {now:?}");
+        conn.handle_timeout(now);
+    }
+    now
+}
+
+/// 1 MiB queued, of which the peer read 1000 bytes and then nothing.
+fn queue_a_mebibyte_the_peer_never_reads(conn: &mut Connection) {
+    conn.send_binary(&vec![7; 1 << 20]).unwrap();
+    let front = conn.poll_transmit().unwrap().len();
+    conn.advance_transmit(front.min(1000));
+    assert!(conn.pending_transmit() > 1 << 19);
+}
+
+/// What a connection given up on by its close timeout looks like.
+fn assert_transport_given_up(conn: &mut Connection) {
+    assert_eq!(conn.state(), State::Closed);
+    assert_eq!(conn.close_status().unwrap().code, CloseCode::ABNORMAL);
+    assert!(conn.should_close_transport());
+    assert_eq!(conn.poll_transmit(), None, "the unread output is dropped");
+    assert_eq!(conn.pending_transmit(), 0);
+    assert_eq!(conn.poll_timeout(), None);
+    // Ten minutes later, nothing has changed.
+    conn.handle_timeout(Duration::from_secs(600));
+    assert!(conn.should_close_transport());
+    assert_eq!(conn.poll_transmit(), None);
+}
+
+#[test]
+fn a_server_whose_peer_stops_reading_is_closed_after_the_close_timeout() {
+    // The peer neither reads nor answers our close: after the close timeout
+    // (5 s) the output is dropped and the transport is to be closed, where
+    // it used to stay open forever.
+    let mut server = server();
+    queue_a_mebibyte_the_peer_never_reads(&mut server);
+    server.close(CloseCode::NORMAL, "").unwrap();
+    let ended = run_timers_unread(&mut server, Duration::from_secs(600));
+    assert_eq!(ended, Duration::from_secs(5));
+    assert_transport_given_up(&mut server);
+}
+
+#[test]
+fn a_client_whose_peer_stops_reading_is_closed_after_the_close_timeout() {
+    let mut client = Connection::new(Role::Client, Config::default());
+    queue_a_mebibyte_the_peer_never_reads(&mut client);
+    client.close(CloseCode::NORMAL, "").unwrap();
+    let ended = run_timers_unread(&mut client, Duration::from_secs(600));
+    assert_eq!(ended, Duration::from_secs(5));
+    assert_transport_given_up(&mut client);
+}
+
+#[test]
+fn a_peer_that_closes_but_never_reads_cannot_hold_the_server() {
+    // The peer's close frame arrives, but our reply sits behind 1 MiB it
+    // never reads: the close timeout runs from the moment we are closed.
+    let mut server = server();
+    queue_a_mebibyte_the_peer_never_reads(&mut server);
+    server.handle_input(&client_frame(true, 0x8, &1000u16.to_be_bytes()));
+    assert_eq!(events(&mut server).0.len(), 1);
+    assert_eq!(server.state(), State::Closed);
+    assert!(!server.should_close_transport());
+    let ended = run_timers_unread(&mut server, Duration::from_secs(600));
+    assert_eq!(ended, Duration::from_secs(5));
+    assert!(server.should_close_transport());
+    assert_eq!(server.poll_transmit(), None);
+    assert_eq!(server.poll_timeout(), None);
+    // The peer's code is kept: the closing handshake did happen.
+    assert_eq!(server.close_status().unwrap().code, CloseCode::NORMAL);
+}
+
+#[test]
+fn a_missed_pong_with_output_queued_closes_the_transport_after_the_close_timeout() {
+    let config = Config {
+        keepalive_interval: Some(Duration::from_secs(30)),
+        keepalive_timeout: Duration::from_secs(10),
+        ..Config::default()
+    };
+    let mut server = Connection::new(Role::Server, config);
+    queue_a_mebibyte_the_peer_never_reads(&mut server);
+    // The ping at 30 s and the 1011 close at 40 s queue behind the unread
+    // output; the close timeout then runs from 40 s.
+    server.handle_timeout(Duration::ZERO);
+    server.handle_timeout(Duration::from_secs(30));
+    server.handle_timeout(Duration::from_secs(40));
+    assert_eq!(server.state(), State::Closed);
+    assert!(!server.should_close_transport());
+    assert_eq!(server.poll_timeout(), Some(Duration::from_secs(45)));
+    let ended = run_timers_unread(&mut server, Duration::from_secs(600));
+    assert_eq!(ended, Duration::from_secs(45));
+    assert_transport_given_up(&mut server);
+}
+
+#[test]
+fn a_close_whose_output_drains_loses_nothing_and_leaves_no_timer() {
+    // The same 1 MiB and close, but the peer reads: everything arrives,
+    // nothing is dropped, and no timer is left once the transport is done.
+    let (mut client, mut server) = pair(Config::default());
+    server.send_binary(&vec![7; 1 << 20]).unwrap();
+    server.close(CloseCode::NORMAL, "done").unwrap();
+    server.handle_timeout(Duration::ZERO);
+    server.handle_timeout(Duration::from_secs(4));
+    let events = pump(&mut server, &mut client);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0], Event::Binary(Bytes::from(vec![7; 1 << 20])));
+    assert_eq!(
+        events[1],
+        Event::Close(CloseFrame {
+            code: CloseCode::NORMAL,
+            reason: "done".into()
+        })
+    );
+    assert_eq!(pump(&mut client, &mut server).len(), 1);
+    assert_eq!(server.close_status().unwrap().code, CloseCode::NORMAL);
+    assert!(server.should_close_transport());
+    assert_eq!(server.poll_timeout(), None);
+    // The client waits for the server's EOF (within the close timeout).
+    assert!(!client.should_close_transport());
+    assert_eq!(client.poll_timeout(), Some(Duration::ZERO));
+    client.handle_eof();
+    assert!(client.should_close_transport());
+    assert_eq!(client.poll_timeout(), None);
+    assert_eq!(client.close_status().unwrap().code, CloseCode::NORMAL);
+}
+
 #[test]
 fn eof_without_close_is_abnormal() {
     let mut server = server();

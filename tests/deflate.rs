@@ -1350,6 +1350,136 @@ fn a_message_exactly_at_the_limit_passes_and_one_byte_more_fails() {
     }
 }
 
+/// A compressed binary frame's header alone (RSV1 set), as `role`'s peer
+/// sends it: masked to a server, 14 bytes; unmasked to a client, 10 bytes.
+fn compressed_header_to(role: Role, len: u64) -> Vec<u8> {
+    let mut wire = vec![0xc2, 127];
+    wire.extend_from_slice(&len.to_be_bytes());
+    if role == Role::Server {
+        wire[1] |= 0x80;
+        wire.extend_from_slice(&[0x11, 0x22, 0x33, 0x44]);
+    }
+    wire
+}
+
+#[test]
+fn a_16_mib_compressed_frame_fails_with_1009_from_its_header_alone() {
+    // The limit is 64 KiB once inflated; a 16 MiB compressed frame (within
+    // the default frame limit) used to be reserved and buffered whole, the
+    // size unchecked until it was inflated. Now the header is enough.
+    for role in [Role::Server, Role::Client] {
+        for deliver_fragments in [false, true] {
+            let config = Config {
+                max_message_size: 64 << 10,
+                deliver_fragments,
+                ..Config::default()
+            };
+            let mut conn = eager_end(role, config);
+            let header = compressed_header_to(role, 16 << 20);
+            let ((events, error), _, peak) = measure(|| {
+                conn.handle_input(&header);
+                events(&mut conn)
+            });
+            assert_eq!(events, []);
+            assert_eq!(
+                error,
+                Some(ProtocolError::MessageTooLarge { max: 64 << 10 }),
+                "{role:?}, fragments {deliver_fragments}"
+            );
+            assert_eq!(close_code_of(&mut conn), Some(1009));
+            eprintln!("16 MiB compressed header to a {role:?}: peak heap growth {peak} bytes");
+            assert!(peak < 4 << 10, "{role:?}: peak {peak}");
+        }
+    }
+}
+
+#[test]
+fn a_compressed_frame_of_2_pow_62_fails_with_1009_and_does_not_abort() {
+    // With the frame limit lifted, this 14-byte header used to make the
+    // connection reserve 2^62 bytes: the process aborted.
+    let config = Config {
+        max_frame_payload: u64::MAX,
+        ..Config::default()
+    };
+    let mut server = eager_end(Role::Server, config);
+    let header = compressed_header_to(Role::Server, 1 << 62);
+    assert_eq!(header.len(), 14);
+    let ((events, error), _, peak) = measure(|| {
+        server.handle_input(&header);
+        events(&mut server)
+    });
+    assert_eq!(events, []);
+    assert_eq!(
+        error,
+        Some(ProtocolError::MessageTooLarge { max: 64 << 20 })
+    );
+    assert_eq!(close_code_of(&mut server), Some(1009));
+    assert!(peak < 4 << 10, "peak {peak}");
+}
+
+#[test]
+fn a_compressed_message_at_the_limit_arrives_though_its_frame_is_larger() {
+    // Incompressible bytes come out of deflate a little longer than they
+    // went in: the compressed frame is over the 64 KiB limit, the message
+    // is not, and it must arrive. At every level (0 is stored blocks),
+    // whole and streamed in flushed 1000-byte frames.
+    const LIMIT: usize = 64 << 10;
+    for level in [0, 1, 9] {
+        let sender = DeflateConfig { level, ..eager() };
+        for (len, ok) in [(LIMIT - 1, true), (LIMIT, true), (LIMIT + 1, false)] {
+            let data = noise(len, level.into());
+            for streamed in [false, true] {
+                let mut server = deflate_end(Role::Server, Config::default(), &eager(), &sender);
+                let config = Config {
+                    max_message_size: LIMIT as u64,
+                    ..Config::default()
+                };
+                let mut client = eager_end(Role::Client, config);
+                if streamed {
+                    let pieces: Vec<_> = data.chunks(1000).collect();
+                    for (i, piece) in pieces.iter().enumerate() {
+                        let last = i + 1 == pieces.len();
+                        server
+                            .send_fragment(MessageKind::Binary, piece, last)
+                            .unwrap();
+                    }
+                } else {
+                    server.send_binary(&data).unwrap();
+                    let wire = drain_output(&mut server);
+                    let frames = frames_of(Role::Server, wire.clone());
+                    assert!(rsv1(&frames[0].0));
+                    assert!(
+                        frames[0].1.len() > LIMIT,
+                        "level {level}: {}",
+                        frames[0].1.len()
+                    );
+                    client.handle_input(&wire);
+                }
+                let (events, error) = if streamed {
+                    deliver(&mut server, &mut client)
+                } else {
+                    events(&mut client)
+                };
+                let what = format!("level {level}, {len} bytes, streamed {streamed}");
+                if ok {
+                    assert_eq!(error, None, "{what}");
+                    assert_eq!(events.len(), 1, "{what}");
+                    assert!(
+                        events[0] == Event::Binary(Bytes::from(data.clone())),
+                        "{what}"
+                    );
+                } else {
+                    assert_eq!(
+                        error,
+                        Some(ProtocolError::MessageTooLarge { max: LIMIT as u64 }),
+                        "{what}"
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// The heap a connection holds: after `new` and `enable_deflate`, then after
 /// a compressed message each way (the decompressor's window is allocated
 /// when first used).

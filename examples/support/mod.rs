@@ -26,6 +26,9 @@ use wsproto::{Config, Connection, Event};
 pub trait Transport: Read + Write {
     /// Bounds the next reads (`None`: block), for timers and idle work.
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()>;
+    /// Bounds the next writes (`None`: block), so that a peer that stops
+    /// reading cannot keep the connection's timers from running.
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()>;
     /// Ends the stream: TLS says `close_notify` first, then TCP shuts down.
     fn close(&mut self) -> io::Result<()>;
 }
@@ -33,6 +36,10 @@ pub trait Transport: Read + Write {
 impl Transport for TcpStream {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         TcpStream::set_read_timeout(self, timeout)
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_write_timeout(self, timeout)
     }
 
     fn close(&mut self) -> io::Result<()> {
@@ -47,6 +54,10 @@ where
 {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         self.sock.set_read_timeout(timeout)
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.sock.set_write_timeout(timeout)
     }
 
     fn close(&mut self) -> io::Result<()> {
@@ -92,6 +103,13 @@ impl Transport for Stream {
         match self {
             Stream::Plain(s) => Transport::set_read_timeout(s, timeout),
             Stream::Tls(s) => s.set_read_timeout(timeout),
+        }
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        match self {
+            Stream::Plain(s) => Transport::set_write_timeout(s, timeout),
+            Stream::Tls(s) => s.set_write_timeout(timeout),
         }
     }
 
@@ -310,16 +328,30 @@ fn handshake(
     }
 }
 
-/// Writes everything the connection has queued.
+/// Writes what the connection has queued: all of it, or as much as the
+/// stream takes before a write times out (the rest stays queued).
 pub fn flush(stream: &mut impl Write, conn: &mut Connection) -> io::Result<()> {
     while let Some(bytes) = conn.poll_transmit() {
-        let n = stream.write(bytes)?;
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
+        match stream.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => conn.advance_transmit(n),
+            Err(e) if is_timeout(&e) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        conn.advance_transmit(n);
     }
-    stream.flush()
+    match stream.flush() {
+        Err(e) if is_timeout(&e) => Ok(()),
+        other => other,
+    }
+}
+
+/// A read or write that ran into its timeout (`WouldBlock` on Unix).
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 /// Work to do when the socket has been quiet for a while.
@@ -354,14 +386,21 @@ pub fn run(
                 }
             }
         }
+        // Write, but not past the next timer: a peer that stops reading
+        // would block the write forever, and the connection's close
+        // timeout (which then drops the output) would never run.
+        let until_timer = |conn: &Connection| {
+            conn.poll_timeout()
+                .map(|at| at.saturating_sub(start.elapsed()))
+        };
+        let write_wait = until_timer(conn).map(|w| w.max(Duration::from_millis(1)));
+        stream.set_write_timeout(write_wait)?;
         flush(stream, conn)?;
         if conn.should_close_transport() {
             let _ = stream.close();
             return Ok(());
         }
-        let until_timer = conn
-            .poll_timeout()
-            .map(|at| at.saturating_sub(start.elapsed()));
+        let until_timer = until_timer(conn);
         if until_timer == Some(Duration::ZERO) {
             conn.handle_timeout(start.elapsed());
             continue;
@@ -371,12 +410,7 @@ pub fn run(
         match stream.read(&mut buf) {
             Ok(0) => conn.handle_eof(),
             Ok(n) => conn.handle_input(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
+            Err(e) if is_timeout(&e) => {
                 conn.handle_timeout(start.elapsed());
                 if let Some(f) = on_idle.as_mut() {
                     f(conn);

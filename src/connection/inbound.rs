@@ -39,6 +39,20 @@ fn unmask_checking(
     Ok(())
 }
 
+/// The bytes a frame takes in the receive buffer, header included. The
+/// header parse refused lengths this target cannot address (a 64-bit length
+/// on a 32-bit target); should one get here, it is too big all the same
+/// (1009), never truncated.
+fn frame_len(header_len: usize, payload_len: u64) -> Result<usize, ProtocolError> {
+    usize::try_from(payload_len)
+        .ok()
+        .and_then(|len| len.checked_add(header_len))
+        .ok_or(ProtocolError::FrameTooLarge {
+            len: payload_len,
+            max: crate::frame::MAX_ADDRESSABLE_PAYLOAD,
+        })
+}
+
 /// What the receive path produced.
 #[derive(Debug)]
 pub(crate) enum Received {
@@ -158,7 +172,8 @@ impl Inbound {
                 }
                 let header = partial.header;
                 let left = header.payload_len - partial.received;
-                let take = left.min(self.rx.len() as u64) as usize;
+                let take =
+                    usize::try_from(left).map_or(self.rx.len(), |left| left.min(self.rx.len()));
                 let mut piece = self.rx.split_to(take);
                 if let Some(key) = header.mask {
                     apply_mask_at(&mut piece, key, partial.received);
@@ -181,8 +196,7 @@ impl Inbound {
             if self.head_checked.is_none() {
                 self.check_sequence(&header)?;
             }
-            // Within usize: the decoder bounded it by the configured limit.
-            let total = header_len + header.payload_len as usize;
+            let total = frame_len(header_len, header.payload_len)?;
             if self.rx.len() < total {
                 if self.deliver_fragments && !header.opcode.is_control() {
                     self.rx.advance(header_len);
@@ -259,15 +273,32 @@ impl Inbound {
             (Some(m), _) => m.len,
             (None, _) => 0,
         };
-        // A compressed payload's size says little of the message's: that
-        // limit is enforced while inflating.
+        // The size limit, from the header, before the payload is waited
+        // for. A compressed frame's inflated size is checked as it is
+        // inflated, but the frame is buffered whole first: its own length
+        // is held to what the room left can take compressed.
+        let room = self.max_message_size.saturating_sub(so_far);
         let compressed = rsv1 || self.is_compressed();
-        if !compressed && so_far.saturating_add(header.payload_len) > self.max_message_size {
+        if header.payload_len > Self::payload_allowance(room, compressed) {
             return Err(ProtocolError::MessageTooLarge {
                 max: self.max_message_size,
             });
         }
         Ok(())
+    }
+
+    /// The most payload a data frame may announce when its message may grow
+    /// by `room` more bytes: `room`, or for a compressed frame the most that
+    /// `room` bytes take compressed
+    /// ([`max_compressed_len`](crate::extensions::deflate::max_compressed_len):
+    /// `room + room / 8 + 1 KiB`).
+    fn payload_allowance(room: u64, compressed: bool) -> u64 {
+        #[cfg(feature = "deflate")]
+        if compressed {
+            return crate::extensions::deflate::max_compressed_len(room);
+        }
+        let _ = compressed;
+        room
     }
 
     /// Whether the message being received is compressed.

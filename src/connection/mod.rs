@@ -16,11 +16,36 @@
 //!    └─────────────────────────────────────────────────────────────┘
 //! ```
 //!
-//! In `Closed` no more frames are decoded or accepted for sending; once the
-//! output is drained, [`Connection::should_close_transport`] says when to
-//! close the transport: a server at once (§7.1.1: "the server MUST close
-//! the underlying TCP connection first"), a client when the server has
-//! closed it or after the close timeout.
+//! In `Closed` no more frames are decoded or accepted for sending; what is
+//! left is the transport, and [`Connection::should_close_transport`] says
+//! when to close it:
+//!
+//! ```text
+//!   Closed ── output drained; a server at once, a client   ──▶ should_close_transport()
+//!    │        once the server closed TCP or after a failure
+//!    └─────── close timeout (output still queued is dropped) ──▶ should_close_transport()
+//! ```
+//!
+//! - Once the output is drained: a server at once (§5.5.1: "The server
+//!   MUST close the underlying TCP connection immediately"), a client when
+//!   the server has closed it ([`Connection::handle_eof`]), or at once if
+//!   the connection failed.
+//! - Or when the close timeout runs out first. It runs from our close frame
+//!   in `Closing`, and again from the moment the connection is `Closed`, for
+//!   as long as the transport is not done with. When it fires, the output
+//!   still queued is dropped: [`Connection::poll_transmit`] returns `None`
+//!   and `should_close_transport()` is true. A peer that stops reading, or
+//!   a server that never closes TCP, cannot hold the transport open (§7.1.1:
+//!   "An endpoint MAY close the connection via any means available when
+//!   necessary, such as when under attack"; "In abnormal cases (such as not
+//!   having received a TCP Close from the server after a reasonable amount
+//!   of time) a client MAY initiate the TCP Close").
+//!
+//! So a `Closed` connection has either `should_close_transport()` true or a
+//! deadline in [`Connection::poll_timeout`]: a run loop never waits on the
+//! socket alone. A keepalive pong that does not come in time fails the
+//! connection with 1011 like a protocol violation; the close timeout then
+//! bounds the wait for that close frame to be written.
 
 mod inbound;
 mod outbound;
@@ -238,10 +263,11 @@ impl Connection {
     }
 
     /// The peer closed the transport (end of stream). If the closing
-    /// handshake had not finished, the close status becomes 1006.
+    /// handshake had not finished, the close status becomes 1006. Output
+    /// still queued may yet be written (the peer may have closed only its
+    /// sending side), within the close timeout.
     pub fn handle_eof(&mut self) {
         self.transport_done = true;
-        self.timers.stop(Timer::Close);
         self.enter_closed();
     }
 
@@ -346,13 +372,34 @@ impl Connection {
             self.owed_pong = None;
             self.timers.stop(Timer::Keepalive);
             self.timers.stop(Timer::PongDeadline);
-            // A client waits for the server to close the transport, but not forever.
-            if self.role == Role::Client && !self.transport_done {
-                self.timers.arm(Timer::Close, self.config.close_timeout);
-            } else {
-                self.timers.stop(Timer::Close);
-            }
+            // The transport is waited on (for the output to be written and,
+            // for a client, for the server to close TCP), but not forever.
+            self.timers.arm(Timer::Close, self.config.close_timeout);
         }
+        self.stop_close_timer_when_done();
+    }
+
+    /// Stops the close timer once nothing is waited for any more: in
+    /// `Closed`, the transport is done with. Called wherever that can
+    /// become true (entering `Closed`, output written, end of stream).
+    fn stop_close_timer_when_done(&mut self) {
+        if self.should_close_transport() {
+            self.timers.stop(Timer::Close);
+        }
+    }
+
+    /// The close timeout ran out: in `Closing`, the peer's close frame did
+    /// not come; in `Closed`, the output was not written (a peer that
+    /// stopped reading) or, for a client, the server did not close TCP.
+    /// The transport is given up on (§7.1.1: "An endpoint MAY close the
+    /// connection via any means available when necessary"): the output
+    /// still queued, written in part or not at all, is dropped, and
+    /// [`should_close_transport`](Self::should_close_transport) becomes true.
+    fn abandon_transport(&mut self) {
+        self.outbound.discard();
+        self.owed_pong = None;
+        self.transport_done = true;
+        self.enter_closed();
     }
 
     // ----- timers ------------------------------------------------------
@@ -360,19 +407,28 @@ impl Connection {
     /// When the connection next needs [`handle_timeout`](Self::handle_timeout),
     /// on the caller's clock (any monotonic origin, e.g. `start.elapsed()`).
     /// `Some(Duration::ZERO)` means "now".
+    ///
+    /// In [`State::Closed`] it is `None` only once
+    /// [`should_close_transport`](Self::should_close_transport) is true:
+    /// until then the close timeout runs (see the module docs), so a caller
+    /// waiting on a socket that never becomes writable still wakes up.
     pub fn poll_timeout(&self) -> Option<Duration> {
         self.timers.next_deadline()
     }
 
     /// Tells the connection the time: fires the timers that are due.
+    ///
+    /// - The keepalive interval queues a ping; its pong deadline, missed,
+    ///   fails the connection with 1011 (the close frame is queued).
+    /// - The close timeout ends the connection and the transport (§7.1.1):
+    ///   the output still queued is dropped, so afterwards
+    ///   [`poll_transmit`](Self::poll_transmit) is `None`,
+    ///   [`should_close_transport`](Self::should_close_transport) is true
+    ///   and [`poll_timeout`](Self::poll_timeout) is `None`.
     pub fn handle_timeout(&mut self, now: Duration) {
         while let Some(timer) = self.timers.take_expired(now) {
             match timer {
-                Timer::Close => {
-                    // No close frame, or no transport close, in time.
-                    self.transport_done = true;
-                    self.enter_closed();
-                }
+                Timer::Close => self.abandon_transport(),
                 Timer::Keepalive => {
                     if self.state == State::Open {
                         self.push_control(OpCode::Ping, b"keepalive");
@@ -381,6 +437,9 @@ impl Connection {
                     }
                 }
                 Timer::PongDeadline => {
+                    // The peer is unresponsive: fail the connection (§7.1.7).
+                    // The close frame queues behind any output; the close
+                    // timeout that `enter_closed` arms bounds the wait.
                     if !self.close_sent {
                         self.queue_close(Some(CloseCode::INTERNAL_ERROR), "keepalive ping timeout");
                     }
@@ -485,7 +544,8 @@ impl Connection {
         Ok(())
     }
 
-    /// The next bytes to write, or `None` when the output is drained.
+    /// The next bytes to write, or `None` when the output is drained (or
+    /// was dropped because the close timeout ran out).
     pub fn poll_transmit(&mut self) -> Option<&[u8]> {
         self.flush_owed_pong();
         self.outbound.front()
@@ -498,9 +558,12 @@ impl Connection {
         self.outbound.chunks(out)
     }
 
-    /// Reports that `n` bytes of the output were written.
+    /// Reports that `n` bytes of the output were written. Bytes reported
+    /// after the output was dropped (the close timeout ran out while a
+    /// write was under way) are ignored.
     pub fn advance_transmit(&mut self, n: usize) {
         self.outbound.advance(n);
+        self.stop_close_timer_when_done();
     }
 
     /// Frees the receive and send buffers that hold nothing, so an idle
@@ -520,9 +583,15 @@ impl Connection {
         self.outbound.len()
     }
 
-    /// Whether the caller should now close the transport: the connection is
-    /// closed, its output drained, and (for a client) the server has closed
-    /// its side or did not in time.
+    /// Whether the caller should now close the transport (and drop the
+    /// connection): the connection is [`State::Closed`], its output is
+    /// drained, and (for a client) the server has closed its side or the
+    /// connection failed.
+    ///
+    /// It does not stay false forever (§7.1.1): if the close timeout runs
+    /// out first (a peer that stopped reading, a server that never closes
+    /// TCP), the output still queued is dropped and this becomes true.
+    /// Until then [`poll_timeout`](Self::poll_timeout) has a deadline.
     pub fn should_close_transport(&self) -> bool {
         self.state == State::Closed
             && self.outbound.is_empty()
@@ -544,7 +613,7 @@ impl Connection {
 
     fn flush_owed_pong(&mut self) {
         if let Some((payload, len)) = self.owed_pong.take() {
-            self.push_control(OpCode::Pong, &payload[..len as usize]);
+            self.push_control(OpCode::Pong, &payload[..usize::from(len)]);
         }
     }
 

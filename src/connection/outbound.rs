@@ -78,6 +78,12 @@ impl Outbound {
         }
     }
 
+    /// Drops everything queued, written in part or not at all, and the
+    /// buffers with it: the transport is being given up on.
+    pub(crate) fn discard(&mut self) {
+        *self = Outbound::default();
+    }
+
     /// Total bytes waiting to be written.
     pub(crate) fn len(&self) -> usize {
         self.len
@@ -127,5 +133,33 @@ impl Outbound {
             self.queue.clear();
             self.staging.clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::OpCode;
+
+    #[test]
+    fn discard_drops_a_partly_written_queue_and_its_buffers() {
+        let mut out = Outbound::default();
+        out.push_frame(
+            FrameHeader::new(OpCode::Binary, 5),
+            Payload::Borrowed(b"hello"),
+        );
+        let big = Bytes::from(vec![1; SHARE_AT_LEAST]);
+        out.push_frame(
+            FrameHeader::new(OpCode::Binary, big.len() as u64),
+            Payload::Shared(big),
+        );
+        out.advance(3);
+        assert!(out.len() > SHARE_AT_LEAST);
+        out.discard();
+        assert_eq!((out.len(), out.front()), (0, None));
+        assert_eq!(out.staging.capacity(), 0);
+        // Whatever the caller reports as written afterwards is ignored.
+        out.advance(100);
+        assert!(out.is_empty());
     }
 }

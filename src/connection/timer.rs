@@ -13,8 +13,10 @@ use core::time::Duration;
 /// The connection's timers, indexed by what they guard.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Timer {
-    /// The peer's close frame (after ours), or, for a client after the
-    /// closing handshake, the server's closing of the transport (§7.1.1).
+    /// The peer's close frame (after ours); then, once the connection is
+    /// closed, the transport being done with: the output written and, for
+    /// a client, the server's closing of TCP (§7.1.1). When it fires, the
+    /// output still queued is dropped.
     Close = 0,
     /// Time without input after which a keepalive ping is sent.
     Keepalive = 1,

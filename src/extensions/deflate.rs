@@ -24,7 +24,11 @@
 //! at 12 bits 306 KiB, at 8 or 9 bits 292 KiB. Receiving then keeps an
 //! inflate buffer the size of the largest message seen, as the receive
 //! buffer does without compression, and sending keeps at most 32 KiB of
-//! compressor output space.
+//! compressor output space. A compressed frame is buffered whole before it
+//! is inflated (unless fragments are delivered as they arrive), so its
+//! length is held from its header to what the rest of the message can
+//! take compressed (`max_compressed_len`): the message limit, plus an
+//! eighth, plus 1 KiB.
 
 use alloc::boxed::Box;
 use alloc::string::ToString;
@@ -377,9 +381,9 @@ impl Compressor {
                 &mut self.out[len..],
                 FlushCompress::Sync,
             );
-            let written = (self.compress.total_out() - before_out) as usize;
+            let written = moved(before_out, self.compress.total_out(), room);
             self.out.truncate(len + written);
-            consumed += (self.compress.total_in() - before_in) as usize;
+            consumed += moved(before_in, self.compress.total_in(), input.len() - consumed);
             // Done once all input is in and the flush left room to spare.
             if result.is_err() || (consumed == input.len() && written < room) {
                 break;
@@ -411,6 +415,54 @@ impl Compressor {
         }
         message
     }
+}
+
+/// Per frame, what [`max_compressed_len`] allows beyond the data's own
+/// bound: a dynamic block header, block framing and the sync flush.
+const FRAME_SLACK: u64 = 1 << 10;
+
+/// The largest compressed payload a frame may announce when its message may
+/// still grow by `room` bytes once inflated: the message size limit as it
+/// applies to a compressed frame, judged from its header alone, before its
+/// payload is buffered.
+///
+/// No bound on a compressed length is exact, since deflate lets a sender
+/// pad without limit (an empty block inflates to nothing). This is what a
+/// sender that does not pad needs for `n` bytes of message, with room to
+/// spare (section numbers of RFC 1951):
+///
+/// - A stored block (§3.2.4) costs 5 bytes beyond its data (3 header bits
+///   padded to a byte, then LEN and NLEN) per at most 65,535 bytes:
+///   `n + 5 * ceil(n / 65535)`.
+/// - A block with the fixed codes (§3.2.6) spends at most 9 bits on a byte
+///   of output: a literal takes 8 or 9 bits; a match of 3 to 10 bytes at
+///   most 7 (length code) + 5 (distance code) + 13 (distance extra bits) =
+///   25 bits, a longer one at most 8 + 5 + 5 + 13 = 31 bits. So
+///   `n + n / 8`, plus 10 bits for the block's header and end-of-block code.
+/// - A block with dynamic codes (§3.2.7), Huffman codes built from the
+///   block's own symbol counts, spends no more bits on the data than the
+///   fixed codes would, plus its code table: at most 5 + 5 + 4 + 19 * 3 +
+///   316 * 7 = 2,283 bits, under 300 bytes. zlib (and zlib-rs, which we
+///   use) writes whichever of the three block types is smallest, so its
+///   output stays within the stored bound.
+/// - RFC 7692 §7.2.1: each frame's data ends with a sync flush, an empty
+///   stored block of at most 5 bytes (of which the last 4 are removed at
+///   the end of a message).
+///
+/// Hence `n + n / 8` for the data (the fixed-code bound, which covers the
+/// stored one beyond a few bytes), plus [`FRAME_SLACK`] (1 KiB) per frame
+/// for one dynamic code table, the block framing and the flush. The bound
+/// is per frame, against the room the message has left, so a message
+/// streamed in many small flushed frames is not held to its total size.
+pub(crate) const fn max_compressed_len(room: u64) -> u64 {
+    room.saturating_add(room / 8).saturating_add(FRAME_SLACK)
+}
+
+/// How far one of zlib's running byte counts moved during one call: never
+/// more than the buffer that call was given (`at_most`), so it fits in a
+/// `usize`; clamped to it all the same, never cast.
+fn moved(before: u64, after: u64, at_most: usize) -> usize {
+    usize::try_from(after.saturating_sub(before)).map_or(at_most, |n| n.min(at_most))
 }
 
 /// The receiving half: inflates messages into a bounded output.
@@ -485,12 +537,13 @@ impl Decompressor {
         // limit, so a bomb is caught after `limit + 1` bytes. (The room is
         // zeroed first, so it is kept close to what zlib will write.)
         const STEP: usize = 64 << 10;
-        let mut step = (input.len() * 4).clamp(256, STEP);
+        let mut step = input.len().saturating_mul(4).clamp(256, STEP);
         loop {
             let len = out.len();
-            let room = (limit.saturating_sub(len as u64) as usize)
-                .saturating_add(1)
-                .min(step);
+            // What is left under the limit, which may exceed a `usize` on a
+            // 32-bit target (then `step` is the smaller anyway).
+            let left = usize::try_from(limit.saturating_sub(len as u64)).unwrap_or(usize::MAX);
+            let room = left.saturating_add(1).min(step);
             step = (step * 2).min(STEP);
             out.resize(len + room, 0);
             let before_in = self.decompress.total_in();
@@ -498,9 +551,9 @@ impl Decompressor {
             let status = self
                 .decompress
                 .decompress(input, &mut out[len..], FlushDecompress::Sync);
-            let written = (self.decompress.total_out() - before_out) as usize;
+            let written = moved(before_out, self.decompress.total_out(), room);
             out.truncate(len + written);
-            input = &input[(self.decompress.total_in() - before_in) as usize..];
+            input = &input[moved(before_in, self.decompress.total_in(), input.len())..];
             match status {
                 Err(_) => return Err(ProtocolError::BadCompressedData),
                 Ok(_) if out.len() as u64 > limit => {
@@ -535,6 +588,61 @@ mod tests {
 
     fn offer(s: &str) -> Vec<ExtensionOffer> {
         ExtensionOffer::parse_list(s).unwrap()
+    }
+
+    /// Incompressible bytes (xorshift), deterministic.
+    fn noise(len: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x.to_le_bytes()[3]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn what_we_compress_stays_within_max_compressed_len() {
+        // Incompressible input is the worst case for size: at every level
+        // (0 gives stored blocks), window size and length, whole or in
+        // flushed pieces, each frame's payload is within the bound for the
+        // bytes it inflates to.
+        for level in [0, 1, 6, 9] {
+            for bits in [8, 9, 15] {
+                let params = DeflateParams {
+                    server_no_context_takeover: false,
+                    client_no_context_takeover: false,
+                    server_max_window_bits: bits,
+                    client_max_window_bits: bits,
+                    level,
+                    min_compress_size: 0,
+                };
+                let mut c = Compressor::new(Role::Client, &params);
+                for len in [0, 1, 100, 65_535, 65_536, 200_000] {
+                    let data = noise(len, len as u64 + u64::from(level));
+                    let whole = c.compress(&data, true);
+                    assert!(
+                        whole.len() as u64 <= max_compressed_len(len as u64),
+                        "level {level}, {bits} bits, {len} bytes: {}",
+                        whole.len()
+                    );
+                    for piece in data.chunks(1000) {
+                        let frame = c.compress(piece, false);
+                        assert!(frame.len() as u64 <= max_compressed_len(piece.len() as u64));
+                    }
+                    assert!(c.compress(&[], true).len() as u64 <= max_compressed_len(0));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn max_compressed_len_saturates() {
+        assert_eq!(max_compressed_len(0), FRAME_SLACK);
+        assert_eq!(max_compressed_len(64 << 10), (64 << 10) + (8 << 10) + 1024);
+        assert_eq!(max_compressed_len(u64::MAX), u64::MAX);
     }
 
     #[test]

@@ -97,8 +97,8 @@ impl FrameDecoder {
             Status::Complete(h) => h,
             Status::Partial => return Ok(Status::Partial),
         };
-        // The limit check in the header parse keeps this within usize on
-        // any target whose limit fits in memory; saturate anyway.
+        // Within usize, header included: the header parse refused lengths
+        // this target cannot address. Checked all the same, never cast.
         let payload_len = usize::try_from(header.payload_len).unwrap_or(usize::MAX);
         let Some(end) = header_len
             .checked_add(payload_len)

@@ -7,6 +7,16 @@ use crate::role::Role;
 /// The longest header: 2 bytes, an 8-byte length and a 4-byte masking key.
 pub const MAX_HEADER_LEN: usize = 14;
 
+/// The largest payload length a frame can have on this target, whatever
+/// the configured limit: header and payload must fit in one buffer, whose
+/// length is a `usize`. On 64-bit targets this is beyond §5.2's largest
+/// length (2^63 - 1), so only narrower targets (32-bit: 4 GiB) meet it.
+pub(crate) const MAX_ADDRESSABLE_PAYLOAD: u64 = if usize::BITS > u64::BITS {
+    u64::MAX
+} else {
+    (usize::MAX - MAX_HEADER_LEN) as u64
+};
+
 /// The three reserved bits of a frame header as `0b0RRR` (RSV1 is `0b100`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Rsv(u8);
@@ -138,7 +148,10 @@ impl FrameHeader {
     /// before the rest of the header arrives, so a bad frame fails fast:
     /// reserved opcodes and bits, control frame rules, the masking direction,
     /// the 64-bit length's top bit and the `max_payload` limit (checked from
-    /// the header alone, before any payload is buffered).
+    /// the header alone, before any payload is buffered). A length this
+    /// target cannot address (more than 4 GiB on a 32-bit target) is
+    /// [`ProtocolError::FrameTooLarge`] (1009) whatever `max_payload` says,
+    /// so that a length is never truncated to fit a `usize`.
     #[inline]
     pub fn parse(
         buf: &[u8],
@@ -195,6 +208,7 @@ impl FrameHeader {
             },
             len => (len as u64, 2),
         };
+        let max_payload = max_payload.min(MAX_ADDRESSABLE_PAYLOAD);
         if payload_len > max_payload {
             return Err(ProtocolError::FrameTooLarge {
                 len: payload_len,
@@ -285,6 +299,37 @@ mod tests {
             .complete()
             .unwrap();
         assert_eq!((h.payload_len, n), (5, 10));
+    }
+
+    #[test]
+    fn a_length_beyond_the_address_space_is_too_large_whatever_the_limit() {
+        // 2^32 + 5: on a 32-bit target, truncated to a usize it would read
+        // as a 5-byte frame and the rest of its payload as frames.
+        let len: u64 = (1 << 32) + 5;
+        let mut wire = [0x82, 127, 0, 0, 0, 0, 0, 0, 0, 0];
+        wire[2..].copy_from_slice(&len.to_be_bytes());
+        let parsed = parse(&wire, Role::Client);
+        if usize::try_from(len).is_ok() {
+            assert_eq!(
+                parsed,
+                Ok(Status::Complete((
+                    FrameHeader::new(OpCode::Binary, len),
+                    10
+                )))
+            );
+        } else {
+            assert_eq!(
+                parsed,
+                Err(ProtocolError::FrameTooLarge {
+                    len,
+                    max: MAX_ADDRESSABLE_PAYLOAD
+                })
+            );
+            assert_eq!(parsed.unwrap_err().close_code().0, 1009);
+        }
+        // Wherever it is, a whole frame of the largest length fits a usize.
+        let whole = usize::try_from(MAX_ADDRESSABLE_PAYLOAD).map(|n| n.checked_add(MAX_HEADER_LEN));
+        assert!(matches!(whole, Ok(Some(_))) || usize::BITS > u64::BITS);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod header;
 
 pub use decode::{Frame, FrameDecoder, DEFAULT_MAX_FRAME_PAYLOAD};
 pub use encode::encode_frame;
+pub(crate) use header::MAX_ADDRESSABLE_PAYLOAD;
 pub use header::{FrameHeader, Rsv, MAX_HEADER_LEN};
 
 /// A frame's opcode (§5.2). The reserved values 3-7 and 11-15 have no
