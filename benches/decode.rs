@@ -175,7 +175,7 @@ fn decode(c: &mut Criterion) {
             b.iter_batched_ref(
                 || {
                     let mut conn = Connection::new(Role::Server, Config::default());
-                    conn.receive_buffer().reserve(wire.len());
+                    conn.receive_buffer().spare(wire.len());
                     conn
                 },
                 |conn| {

@@ -285,7 +285,10 @@ fn session(
             break;
         }
         // 5. Timers: the close handshake's and the keepalive ping's.
-        if conn.poll_timeout().is_some_and(|at| at <= start.elapsed()) {
+        if conn
+            .poll_timeout(start.elapsed())
+            .is_some_and(|at| at <= start.elapsed())
+        {
             conn.handle_timeout(start.elapsed());
             continue;
         }

@@ -152,11 +152,11 @@ impl Client {
             }
     }
 
-    /// When this client next needs `on_timer`.
-    fn deadline(&self) -> Option<Duration> {
-        match &self.phase {
+    /// When this client next needs `on_timer`, given the time `now`.
+    fn deadline(&mut self, now: Duration) -> Option<Duration> {
+        match &mut self.phase {
             Phase::Handshake { deadline, .. } => Some(*deadline),
-            Phase::Open(conn) => conn.poll_timeout(),
+            Phase::Open(conn) => conn.poll_timeout(now),
             Phase::Answer => None,
         }
     }
@@ -167,7 +167,7 @@ impl Client {
     /// `drained_on_short_read`: the readiness event did not report the
     /// peer's close, so a read that returns less than the buffer means the
     /// socket is empty (epoll(7)), and the read that would say so is saved.
-    fn drive(&mut self, buf: &mut [u8], now: Duration, drained_on_short_read: bool) -> Next {
+    fn drive(&mut self, buf: &mut [u8], drained_on_short_read: bool) -> Next {
         let mut reads = 0;
         loop {
             match self.write_out() {
@@ -190,7 +190,7 @@ impl Client {
                 Ok(0) => self.on_eof(),
                 Ok(n) => {
                     self.active = true;
-                    self.on_input(&buf[..n], now);
+                    self.on_input(&buf[..n]);
                     if n < buf.len() && drained_on_short_read {
                         // Write the replies, then wait for more input.
                         if self.write_out().is_err() {
@@ -236,11 +236,11 @@ impl Client {
         }
     }
 
-    fn on_input(&mut self, bytes: &[u8], now: Duration) {
+    fn on_input(&mut self, bytes: &[u8]) {
         match &mut self.phase {
             Phase::Handshake { handshake, .. } => match handshake.handle_input(bytes) {
                 Ok(Status::Partial) => {}
-                Ok(Status::Complete(request)) => self.on_request(request, now),
+                Ok(Status::Complete(request)) => self.on_request(request),
                 Err(error) => self.answer(&error.to_response()),
             },
             Phase::Open(conn) => {
@@ -254,7 +254,7 @@ impl Client {
 
     /// Accepts an upgrade (negotiating permessage-deflate with the
     /// `deflate` feature), or answers a plain request with a page.
-    fn on_request(&mut self, request: Request, now: Duration) {
+    fn on_request(&mut self, request: Request) {
         if !request.is_upgrade() {
             let page = Response::new(426)
                 .with_header("Sec-WebSocket-Version", "13")
@@ -273,8 +273,6 @@ impl Client {
             .write_to_vec(&mut self.head)
             .expect("a head this program built is valid");
         let mut conn = accepted.connection;
-        // Stamp the connection's timers (if its config arms any).
-        conn.handle_timeout(now);
         echo_all(&mut conn);
         self.phase = Phase::Open(conn);
     }
@@ -416,11 +414,10 @@ impl Server {
 
     /// Drives the client in `slot` and acts on the outcome.
     fn drive(&mut self, slot: usize, buf: &mut [u8], drained_on_short_read: bool) {
-        let now = self.origin.elapsed();
         let Some(client) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
-        match client.drive(buf, now, drained_on_short_read) {
+        match client.drive(buf, drained_on_short_read) {
             Next::Wait => self.schedule(slot),
             Next::Again => {
                 self.again.push(slot);
@@ -433,10 +430,11 @@ impl Server {
     /// Puts the client's deadline in the heap unless an earlier (or equal)
     /// entry is there already; a later one is caught up when it pops.
     fn schedule(&mut self, slot: usize) {
+        let now = self.origin.elapsed();
         let Some(client) = self.slots[slot].as_mut() else {
             return;
         };
-        let Some(at) = client.deadline() else {
+        let Some(at) = client.deadline(now) else {
             return;
         };
         if client.timer.is_none_or(|scheduled| at < scheduled) {
@@ -460,7 +458,7 @@ impl Server {
                 continue; // stale
             }
             client.timer = None;
-            match client.deadline() {
+            match client.deadline(now) {
                 Some(due) if due <= now => {
                     if client.on_timer(now) {
                         self.drive(slot, buf, false);

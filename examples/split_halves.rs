@@ -278,7 +278,7 @@ async fn echo_server(listener: TcpListener) -> io::Result<()> {
         // Write, read, or whichever timer comes first (a dropped `write`
         // or `read` has moved no bytes): a client that stops reading
         // cannot hold this task, its close timeout drops the output.
-        let deadline = conn.poll_timeout().map(|at| start + at);
+        let deadline = conn.poll_timeout(start.elapsed()).map(|at| start + at);
         if let Some(bytes) = conn.poll_transmit() {
             let written = tokio::select! {
                 n = stream.write(bytes) => Some(n?),

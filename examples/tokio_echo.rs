@@ -25,12 +25,13 @@
 //! output and says to close.
 //!
 //! Why cancelling a branch loses nothing: `select!` drops the branches that
-//! did not finish. The read is `reader.read_buf(conn.receive_buffer())`,
-//! which is cancel-safe in tokio: the bytes read go straight into the
-//! connection's receive buffer in the one step that completes the future,
-//! so a dropped read has read nothing, and a completed one has put every
-//! byte where `poll_event` will find it; no bytes ever sit in a local
-//! buffer between the socket and the connection. Waiting for writability
+//! did not finish. The read (`read_into`) reads into the room the
+//! connection's receive buffer lends (`receive_buffer().spare(..)`) and
+//! commits what it read in the same step that completes the future.
+//! tokio's `read` is cancel-safe: a dropped read has read nothing (the
+//! lender, dropped with it, adds nothing), and a completed one has put
+//! every byte where `poll_event` will find it; no bytes ever sit in a
+//! local buffer between the socket and the connection. Waiting for writability
 //! and sleeping are cancel-safe too: they hold no data. The write itself
 //! (`try_write_vectored`) runs after `select!`, never cancelled.
 
@@ -152,12 +153,9 @@ async fn serve(mut stream: TcpStream) -> io::Result<()> {
         //    behind on output), room to write, or the next timer.
         let can_read = !eof && conn.pending_transmit() < MAX_PENDING;
         let has_output = conn.pending_transmit() > 0;
-        let deadline = conn.poll_timeout().map(|at| origin + at);
-        if can_read {
-            conn.receive_buffer().reserve(READ_ROOM);
-        }
+        let deadline = conn.poll_timeout(origin.elapsed()).map(|at| origin + at);
         tokio::select! {
-            read = reader.read_buf(conn.receive_buffer()), if can_read => match read {
+            read = read_into(&mut reader, &mut conn), if can_read => match read {
                 Ok(0) => {
                     eof = true;
                     conn.handle_eof();
@@ -208,6 +206,18 @@ fn write_some(writer: &WriteHalf<'_>, conn: &mut Connection) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// Reads once straight into the connection's receive buffer: the lent
+/// room, then the bytes read committed (cancel-safe, see the module docs).
+async fn read_into(
+    reader: &mut (impl AsyncReadExt + Unpin),
+    conn: &mut Connection,
+) -> io::Result<usize> {
+    let mut lender = conn.receive_buffer();
+    let n = reader.read(lender.spare(READ_ROOM)).await?;
+    lender.commit(n);
+    Ok(n)
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

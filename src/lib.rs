@@ -119,7 +119,7 @@ pub use close::CloseCode;
 #[cfg(feature = "rand")]
 pub use config::thread_rng_source;
 pub use config::{Config, RandomSource};
-pub use connection::{Connection, SendError, State};
+pub use connection::{CloseCause, Connection, ReceiveBuffer, SendError, State};
 pub use error::{BufferTooSmall, ProtocolError};
 pub use event::{CloseFrame, Event, MessageKind, Utf8Bytes};
 pub use role::Role;

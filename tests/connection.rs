@@ -9,8 +9,8 @@ use core::time::Duration;
 use endpoints::*;
 use wsproto::frame::OpCode;
 use wsproto::{
-    CloseCode, CloseFrame, Config, Connection, Event, MessageKind, ProtocolError, Role, SendError,
-    State,
+    CloseCause, CloseCode, CloseFrame, Config, Connection, Event, MessageKind, ProtocolError, Role,
+    SendError, State,
 };
 
 fn server() -> Connection {
@@ -280,10 +280,13 @@ fn server_initiated_close_and_client_close_timeout() {
     assert_eq!(pump(&mut server, &mut client), vec![Event::Close(close)]);
     assert_eq!(pump(&mut client, &mut server).len(), 1);
     assert!(server.should_close_transport());
-    // The server never closes TCP: the client gives up after the close timeout.
-    assert_eq!(client.poll_timeout(), Some(Duration::ZERO));
-    client.handle_timeout(Duration::from_secs(100));
-    assert_eq!(client.poll_timeout(), Some(Duration::from_secs(105)));
+    // The server never closes TCP: the client gives up after the close
+    // timeout, which runs from the first reading of the clock after it.
+    assert_eq!(
+        client.poll_timeout(Duration::from_secs(100)),
+        Some(Duration::from_secs(105))
+    );
+    client.handle_timeout(Duration::from_secs(104));
     assert!(!client.should_close_transport());
     client.handle_timeout(Duration::from_secs(105));
     assert!(client.should_close_transport());
@@ -322,7 +325,7 @@ fn peer_silent_after_our_close_times_out_with_1006() {
 /// first 1000 bytes of output are ever written: the peer reads nothing more.
 fn run_timers_unread(conn: &mut Connection, limit: Duration) -> Duration {
     let mut now = Duration::ZERO;
-    while let Some(at) = conn.poll_timeout() {
+    while let Some(at) = conn.poll_timeout(now) {
         now = now.max(at);
         assert!(now <= limit, "still waiting at {now:?}");
         conn.handle_timeout(now);
@@ -345,7 +348,7 @@ fn assert_transport_given_up(conn: &mut Connection) {
     assert!(conn.should_close_transport());
     assert_eq!(conn.poll_transmit(), None, "the unread output is dropped");
     assert_eq!(conn.pending_transmit(), 0);
-    assert_eq!(conn.poll_timeout(), None);
+    assert_eq!(conn.poll_timeout(Duration::from_secs(600)), None);
     // Ten minutes later, nothing has changed.
     conn.handle_timeout(Duration::from_secs(600));
     assert!(conn.should_close_transport());
@@ -389,7 +392,7 @@ fn a_peer_that_closes_but_never_reads_cannot_hold_the_server() {
     assert_eq!(ended, Duration::from_secs(5));
     assert!(server.should_close_transport());
     assert_eq!(server.poll_transmit(), None);
-    assert_eq!(server.poll_timeout(), None);
+    assert_eq!(server.poll_timeout(Duration::from_secs(600)), None);
     // The peer's code is kept: the closing handshake did happen.
     assert_eq!(server.close_status().unwrap().code, CloseCode::NORMAL);
 }
@@ -410,7 +413,10 @@ fn a_missed_pong_with_output_queued_closes_the_transport_after_the_close_timeout
     server.handle_timeout(Duration::from_secs(40));
     assert_eq!(server.state(), State::Closed);
     assert!(!server.should_close_transport());
-    assert_eq!(server.poll_timeout(), Some(Duration::from_secs(45)));
+    assert_eq!(
+        server.poll_timeout(Duration::from_secs(40)),
+        Some(Duration::from_secs(45))
+    );
     let ended = run_timers_unread(&mut server, Duration::from_secs(600));
     assert_eq!(ended, Duration::from_secs(45));
     assert_transport_given_up(&mut server);
@@ -438,13 +444,16 @@ fn a_close_whose_output_drains_loses_nothing_and_leaves_no_timer() {
     assert_eq!(pump(&mut client, &mut server).len(), 1);
     assert_eq!(server.close_status().unwrap().code, CloseCode::NORMAL);
     assert!(server.should_close_transport());
-    assert_eq!(server.poll_timeout(), None);
+    assert_eq!(server.poll_timeout(Duration::from_secs(4)), None);
     // The client waits for the server's EOF (within the close timeout).
     assert!(!client.should_close_transport());
-    assert_eq!(client.poll_timeout(), Some(Duration::ZERO));
+    assert_eq!(
+        client.poll_timeout(Duration::from_secs(4)),
+        Some(Duration::from_secs(9))
+    );
     client.handle_eof();
     assert!(client.should_close_transport());
-    assert_eq!(client.poll_timeout(), None);
+    assert_eq!(client.poll_timeout(Duration::from_secs(4)), None);
     assert_eq!(client.close_status().unwrap().code, CloseCode::NORMAL);
 }
 
@@ -716,13 +725,19 @@ fn keepalive_pings_after_silence_and_gives_up_without_a_pong() {
         ..Config::default()
     };
     let mut server = Connection::new(Role::Server, config);
-    server.handle_timeout(Duration::from_secs(0));
-    assert_eq!(server.poll_timeout(), Some(Duration::from_secs(30)));
+    // No stamping: the first reading of the clock starts the interval.
+    assert_eq!(
+        server.poll_timeout(Duration::ZERO),
+        Some(Duration::from_secs(30))
+    );
     server.handle_timeout(Duration::from_secs(30));
     let frames = frames_sent_by(Role::Server, drain_output(&mut server));
     assert_eq!(frames[0].0.opcode, OpCode::Ping);
     // The pong deadline runs from the ping.
-    assert_eq!(server.poll_timeout(), Some(Duration::from_secs(40)));
+    assert_eq!(
+        server.poll_timeout(Duration::from_secs(30)),
+        Some(Duration::from_secs(40))
+    );
     server.handle_timeout(Duration::from_secs(39));
     assert_eq!(server.state(), State::Open);
     server.handle_timeout(Duration::from_secs(40));
@@ -745,7 +760,10 @@ fn only_input_that_arrives_postpones_the_keepalive() {
         assert_eq!(server.poll_event(), Ok(None));
         server.handle_timeout(Duration::from_secs(t));
     }
-    assert_eq!(server.poll_timeout(), Some(Duration::from_secs(30)));
+    assert_eq!(
+        server.poll_timeout(Duration::from_secs(20)),
+        Some(Duration::from_secs(30))
+    );
     // Bytes read into it are, once decoded.
     server
         .receive_buffer()
@@ -754,8 +772,10 @@ fn only_input_that_arrives_postpones_the_keepalive() {
         server.poll_event().unwrap(),
         Some(Event::Pong(Bytes::new()))
     );
-    server.handle_timeout(Duration::from_secs(25));
-    assert_eq!(server.poll_timeout(), Some(Duration::from_secs(55)));
+    assert_eq!(
+        server.poll_timeout(Duration::from_secs(25)),
+        Some(Duration::from_secs(55))
+    );
 }
 
 #[test]
@@ -827,7 +847,119 @@ fn the_receive_buffer_does_not_grow_once_closed() {
         server.receive_buffer().extend_from_slice(&[0; 1000]);
         assert_eq!(server.poll_event(), Ok(None));
     }
-    assert!(server.receive_buffer().len() <= 1000);
+    assert!(server.pending_input().len() <= 1000);
+}
+
+/// Every way a connection ends leaves its cause readable, the error of a
+/// failure included (not only a 1006 close status).
+#[test]
+fn how_a_connection_ended_stays_readable() {
+    // A failure: the error returned once, and kept.
+    let mut server = self::server();
+    server.handle_input(&raw_frame(true, 0, 0x1, None, b"x")); // unmasked
+    let error = server.poll_event().unwrap_err();
+    assert_eq!(error, ProtocolError::UnmaskedFrame);
+    assert_eq!(server.close_cause(), Some(&CloseCause::Failed(error)));
+    assert_eq!(server.close_status().unwrap().code, CloseCode::ABNORMAL);
+
+    // The closing handshake.
+    let (mut client, mut peer) = pair(Config::default());
+    client.close(CloseCode::NORMAL, "").unwrap();
+    assert_eq!(client.close_cause(), None);
+    pump(&mut client, &mut peer);
+    pump(&mut peer, &mut client);
+    for end in [&client, &peer] {
+        assert_eq!(end.close_cause(), Some(&CloseCause::Handshake));
+    }
+
+    // The transport ending first, and our close left unanswered.
+    let mut server = self::server();
+    server.handle_eof();
+    assert_eq!(server.close_cause(), Some(&CloseCause::TransportEnded));
+    let mut server = self::server();
+    server.close(CloseCode::NORMAL, "").unwrap();
+    drain_output(&mut server);
+    assert!(server.poll_timeout(Duration::ZERO).is_some());
+    server.handle_timeout(Duration::from_secs(5));
+    assert_eq!(server.close_cause(), Some(&CloseCause::CloseTimeout));
+
+    // A keepalive ping never answered.
+    let config = Config {
+        keepalive_interval: Some(Duration::from_secs(1)),
+        keepalive_timeout: Duration::from_secs(1),
+        ..Config::default()
+    };
+    let mut server = Connection::new(Role::Server, config);
+    server.handle_timeout(Duration::ZERO);
+    server.handle_timeout(Duration::from_secs(1));
+    server.handle_timeout(Duration::from_secs(2));
+    assert_eq!(server.close_cause(), Some(&CloseCause::KeepaliveTimeout));
+}
+
+/// With keepalive on, input postpones the ping from the moment the clock
+/// is next read: the deadline reported is that moment plus the interval,
+/// never "now" (a run loop would spin on it).
+#[test]
+fn keepalive_deadlines_are_known_after_input_and_from_the_start() {
+    let config = Config {
+        keepalive_interval: Some(Duration::from_secs(30)),
+        ..Config::default()
+    };
+    let (mut client, mut server) = pair(config);
+    // A new connection: the first reading of the clock starts the interval.
+    assert_eq!(
+        server.poll_timeout(Duration::from_secs(7)),
+        Some(Duration::from_secs(37))
+    );
+    for t in 8..40u64 {
+        client.send_text("tick").unwrap();
+        assert_eq!(pump(&mut client, &mut server).len(), 1);
+        let now = Duration::from_secs(t);
+        assert_eq!(
+            server.poll_timeout(now),
+            Some(now + Duration::from_secs(30))
+        );
+        server.handle_timeout(now);
+        assert!(drain_output(&mut server).is_empty(), "no ping at {t} s");
+    }
+    // Silence: the ping goes out 30 s after the last input was noticed.
+    server.handle_timeout(Duration::from_secs(68));
+    assert!(drain_output(&mut server).is_empty());
+    server.handle_timeout(Duration::from_secs(69));
+    let frames = frames_sent_by(Role::Server, drain_output(&mut server));
+    assert_eq!(frames[0].0.opcode, OpCode::Ping);
+}
+
+/// Reading through the receive lender, in any sizes and with loans given
+/// up, gives the same events as `handle_input`.
+#[test]
+fn the_receive_lender_at_every_split_equals_handle_input() {
+    let mut wire = Vec::new();
+    for (i, payload) in [&b"hello"[..], b"", &[b'x'; 300]].iter().enumerate() {
+        wire.extend(client_frame(true, if i == 1 { 0x2 } else { 0x1 }, payload));
+    }
+    wire.extend(client_frame(true, 0x9, b"ping"));
+    let mut whole = server();
+    whole.handle_input(&wire);
+    let (expected, error) = events(&mut whole);
+    assert_eq!((expected.len(), error), (4, None));
+    for step in 1..=wire.len() {
+        let mut conn = server();
+        let mut got = Vec::new();
+        for (n, chunk) in wire.chunks(step).enumerate() {
+            if n % 3 == 2 {
+                // A loan given up adds nothing.
+                conn.receive_buffer().spare(chunk.len())[0] = 0xFF;
+            }
+            let mut lender = conn.receive_buffer();
+            lender.spare(chunk.len())[..chunk.len()].copy_from_slice(chunk);
+            lender.commit(chunk.len());
+            let (events, error) = events(&mut conn);
+            assert_eq!(error, None, "step {step}");
+            got.extend(events);
+        }
+        assert_eq!(got, expected, "step {step}");
+    }
 }
 
 mod properties {

@@ -389,9 +389,9 @@ pub fn run(
         // Write, but not past the next timer: a peer that stops reading
         // would block the write forever, and the connection's close
         // timeout (which then drops the output) would never run.
-        let until_timer = |conn: &Connection| {
-            conn.poll_timeout()
-                .map(|at| at.saturating_sub(start.elapsed()))
+        let until_timer = |conn: &mut Connection| {
+            let now = start.elapsed();
+            conn.poll_timeout(now).map(|at| at.saturating_sub(now))
         };
         let write_wait = until_timer(conn).map(|w| w.max(Duration::from_millis(1)));
         stream.set_write_timeout(write_wait)?;

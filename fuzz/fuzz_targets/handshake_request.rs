@@ -44,8 +44,12 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 let accepted = request
                     .accept(accept)
                     .expect("an offered protocol is accepted");
-                let mut out = vec![0u8; accepted.response.encoded_len()];
-                assert_eq!(accepted.response.write(&mut out), Ok(out.len()));
+                let len = accepted
+                    .response
+                    .encoded_len()
+                    .expect("a 101 we built is valid");
+                let mut out = vec![0u8; len];
+                assert_eq!(accepted.response.write(&mut out), Ok(len));
             }
         }
         Ok(Status::Partial) => assert!(matches!(chunked, Ok(Status::Partial))),

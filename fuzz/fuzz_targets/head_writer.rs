@@ -84,7 +84,10 @@ fn check_request(input: &Input) {
         .expect("a handshake that was built writes");
     let mut slots = [httparse::EMPTY_HEADER; 512];
     let mut parsed = httparse::Request::new(&mut slots);
-    assert_eq!(parsed.parse(&wire), Ok(httparse::Status::Complete(wire.len())));
+    assert_eq!(
+        parsed.parse(&wire),
+        Ok(httparse::Status::Complete(wire.len()))
+    );
     assert_eq!((parsed.method, parsed.path), (Some("GET"), Some("/chat")));
     // The handshake's own fields, then the caller's, unchanged, in order.
     let (own, tail) = parsed

@@ -3,34 +3,18 @@
 //!
 //! # Theory of operation
 //!
-//! ```text
-//!             close() sent                 peer's Close received
-//!   Open ───────────────────▶ Closing ─────────────────────────────┐
-//!    │                           │ close timeout                   ▼
-//!    │ peer's Close received     └──────────────────────────────▶ Closed
-//!    │ (reply queued at once)                                      ▲
-//!    ├─────────────────────────────────────────────────────────────┤
-//!    │ protocol violation (close frame with its code queued)       │
-//!    ├─────────────────────────────────────────────────────────────┤
-//!    │ transport EOF, keepalive timeout                            │
-//!    └─────────────────────────────────────────────────────────────┘
-//! ```
+//! A connection is `Open`, then `Closing` once our Close frame is queued,
+//! then `Closed`; every transition, with its diagram, is in one file,
+//! `state.rs` (see [`State`] and [`CloseCause`]). In `Closed` no more
+//! frames are decoded or accepted for sending; what is left is the
+//! transport, and [`Connection::should_close_transport`] says when to close
+//! it:
 //!
-//! In `Closed` no more frames are decoded or accepted for sending; what is
-//! left is the transport, and [`Connection::should_close_transport`] says
-//! when to close it:
-//!
-//! ```text
-//!   Closed ── output drained; a server at once, a client   ──▶ should_close_transport()
-//!    │        once the server closed TCP or after a failure
-//!    └─────── close timeout (output still queued is dropped) ──▶ should_close_transport()
-//! ```
-//!
-//! - Once the output is drained: a server at once (§5.5.1: "The server
-//!   MUST close the underlying TCP connection immediately"), a client when
-//!   the server has closed it ([`Connection::handle_eof`]), or at once if
-//!   the connection failed.
-//! - Or when the close timeout runs out first. It runs from our close frame
+//! - once the output is drained: a server at once (§7.1.1: "the server
+//!   MUST close the underlying TCP connection first"), a client when the
+//!   server has closed it ([`Connection::handle_eof`]), or at once if the
+//!   connection failed;
+//! - or when the close timeout runs out first. It runs from our close frame
 //!   in `Closing`, and again from the moment the connection is `Closed`, for
 //!   as long as the transport is not done with. When it fires, the output
 //!   still queued is dropped: [`Connection::poll_transmit`] returns `None`
@@ -49,9 +33,11 @@
 
 mod inbound;
 mod outbound;
+mod receive;
+mod state;
 mod timer;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use core::time::Duration;
 
 use crate::close::{CloseCode, ClosePayload, MAX_REASON_LEN};
@@ -62,23 +48,13 @@ use crate::frame::{FrameHeader, OpCode, Rsv};
 use crate::role::Role;
 use inbound::{Inbound, Received};
 use outbound::{Outbound, Payload};
+pub use receive::ReceiveBuffer;
+use state::Lifecycle;
+pub use state::{CloseCause, State};
 use timer::{Timer, Timers};
 
 /// Output queued beyond which pings are answered only for the latest one.
 const COALESCE_PONGS_ABOVE: usize = 16 << 10;
-
-/// Where the connection stands (see the module docs for the transitions).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
-    /// Messages flow both ways.
-    Open,
-    /// We sent a close frame and await the peer's; received data is still
-    /// delivered, but no data may be sent (§5.5.1).
-    Closing,
-    /// Both close frames were exchanged, or the connection failed or was
-    /// cut: nothing more is decoded or sent.
-    Closed,
-}
 
 /// The caller asked for something the protocol or the connection's state
 /// forbids. Nothing was queued.
@@ -139,25 +115,18 @@ pub enum SendError {
 pub struct Connection {
     role: Role,
     config: Config,
-    state: State,
+    life: Lifecycle,
     inbound: Inbound,
     outbound: Outbound,
     timers: Timers,
     /// The payload of the latest ping not yet answered, when the output
     /// queue is long (§5.5.3 lets us answer only the latest), in fixed storage.
     owed_pong: Option<([u8; 125], u8)>,
-    /// Whether our close frame has been queued.
-    close_sent: bool,
-    /// What the peer's close frame said, or 1006 when it never came (§7.1.5).
-    close_status: Option<CloseFrame>,
     /// The kind of the fragmented message being sent, if any.
     sending: Option<MessageKind>,
-    /// The peer closed the transport, or we gave up waiting for it.
-    transport_done: bool,
-    /// The connection failed (§7.1.7).
-    failed: bool,
-    /// Receive buffer length after the last decode: more means new input.
-    rx_len_after_poll: usize,
+    /// Input arrived since the clock was last read: the keepalive restarts
+    /// from the next reading.
+    input_seen: bool,
     /// The permessage-deflate send side, once negotiated.
     #[cfg(feature = "deflate")]
     compressor: Option<crate::extensions::deflate::Compressor>,
@@ -175,16 +144,12 @@ impl Connection {
             role,
             inbound: Inbound::new(role, &config),
             config,
-            state: State::Open,
+            life: Lifecycle::Open,
             outbound: Outbound::default(),
             timers,
             owed_pong: None,
-            close_sent: false,
-            close_status: None,
             sending: None,
-            transport_done: false,
-            failed: false,
-            rx_len_after_poll: 0,
+            input_seen: false,
             #[cfg(feature = "deflate")]
             compressor: None,
         }
@@ -217,7 +182,7 @@ impl Connection {
 
     /// The current state.
     pub fn state(&self) -> State {
-        self.state
+        self.life.state()
     }
 
     /// The configuration.
@@ -229,7 +194,15 @@ impl Connection {
     /// the peer's code, 1005 if its close frame had none, 1006 if the
     /// connection closed without one.
     pub fn close_status(&self) -> Option<&CloseFrame> {
-        self.close_status.as_ref()
+        self.life.status()
+    }
+
+    /// How the connection ended, once [`State::Closed`]: the closing
+    /// handshake, a failure and its error, a timeout, or the transport
+    /// ending first. The error that failed the connection stays readable
+    /// here after [`poll_event`](Self::poll_event) returned it.
+    pub fn close_cause(&self) -> Option<&CloseCause> {
+        self.life.cause()
     }
 
     // ----- input -------------------------------------------------------
@@ -238,21 +211,40 @@ impl Connection {
     pub fn handle_input(&mut self, bytes: &[u8]) {
         if self.accepts_input() {
             self.inbound.rx.extend_from_slice(bytes);
-            self.note_input();
+            self.input_seen = true;
         }
     }
 
-    /// The receive buffer, for callers that read into it directly (e.g.
-    /// tokio's `read_buf`); append only. Equivalent to `handle_input`
-    /// without the copy.
-    pub fn receive_buffer(&mut self) -> &mut BytesMut {
+    /// Lends the receive buffer, to read into it without a copy: take the
+    /// [spare room](ReceiveBuffer::spare), read into it, then
+    /// [commit](ReceiveBuffer::commit) the bytes read. The lender can only
+    /// append, so what the connection is in the middle of decoding cannot
+    /// be disturbed:
+    ///
+    /// ```compile_fail
+    /// # use wsproto::{Config, Connection, Role};
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// conn.receive_buffer().clear(); // no such thing: the lender only appends
+    /// ```
+    ///
+    /// ```
+    /// # use wsproto::{Config, Connection, Event, Role};
+    /// # let mut socket: &[u8] = b"\x81\x82\0\0\0\0hi";
+    /// use std::io::Read;
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// let mut lender = conn.receive_buffer();
+    /// let n = socket.read(lender.spare(4096)).unwrap();
+    /// lender.commit(n);
+    /// assert!(matches!(conn.poll_event(), Ok(Some(Event::Text(t))) if t.as_str() == "hi"));
+    /// ```
+    ///
+    /// Once the connection is closed, what is read is dropped.
+    pub fn receive_buffer(&mut self) -> ReceiveBuffer<'_> {
         if !self.accepts_input() {
             // Nothing more is decoded: do not let what is read pile up.
             self.inbound.rx.clear();
         }
-        // Input is noticed (for the keepalive) when it is decoded, since
-        // lending the buffer does not mean anything was read into it.
-        &mut self.inbound.rx
+        ReceiveBuffer::new(&mut self.inbound.rx, &mut self.input_seen)
     }
 
     /// Received bytes not decoded yet: an incomplete frame, or frames
@@ -267,8 +259,9 @@ impl Connection {
     /// still queued may yet be written (the peer may have closed only its
     /// sending side), within the close timeout.
     pub fn handle_eof(&mut self) {
-        self.transport_done = true;
-        self.enter_closed();
+        self.enter_closed(CloseCause::TransportEnded, None);
+        self.life.end_transport(self.role);
+        self.stop_close_timer_when_done();
     }
 
     /// The next event, `Ok(None)` when more input is needed (or the
@@ -278,12 +271,7 @@ impl Connection {
         if !self.accepts_input() {
             return Ok(None);
         }
-        if self.inbound.rx.len() > self.rx_len_after_poll {
-            self.note_input();
-        }
-        let next = self.inbound.next();
-        self.rx_len_after_poll = self.inbound.rx.len();
-        let received = match next {
+        let received = match self.inbound.next() {
             Ok(Some(received)) => received,
             Ok(None) => return Ok(None),
             Err(error) => {
@@ -294,7 +282,7 @@ impl Connection {
         Ok(Some(match received {
             Received::Data(event) => event,
             Received::Ping(payload) => {
-                if self.config.auto_pong && !self.close_sent {
+                if self.config.auto_pong && self.life.is_open() {
                     self.owe_pong(&payload);
                 }
                 Event::Ping(payload)
@@ -314,15 +302,21 @@ impl Connection {
     }
 
     fn accepts_input(&self) -> bool {
-        self.state != State::Closed
+        !self.life.is_closed()
     }
 
-    fn note_input(&mut self) {
-        if let Some(interval) = self.config.keepalive_interval {
-            if self.state == State::Open && !self.timers.is_armed(Timer::PongDeadline) {
-                self.timers.arm(Timer::Keepalive, interval);
+    /// A reading of the clock: timers armed since the last one get their
+    /// deadlines, and the keepalive restarts if input came in between.
+    fn read_clock(&mut self, now: Duration) {
+        if core::mem::take(&mut self.input_seen) {
+            if let Some(interval) = self.config.keepalive_interval {
+                if self.life.is_open() && !self.timers.is_armed(Timer::PongDeadline) {
+                    self.timers
+                        .arm_at(Timer::Keepalive, now.saturating_add(interval));
+                }
             }
         }
+        self.timers.stamp(now);
     }
 
     /// §5.5.1: "If an endpoint receives a Close frame and did not previously
@@ -334,7 +328,7 @@ impl Connection {
             code: parsed.code_or_no_status(),
             reason: Utf8Bytes::from_validated(payload.slice(reason_at..)),
         };
-        if !self.close_sent {
+        if self.life.is_open() {
             let reply = match parsed.code {
                 Some(code) if self.config.echo_close_code => Some(code),
                 Some(_) => Some(CloseCode::NORMAL),
@@ -342,38 +336,31 @@ impl Connection {
             };
             self.queue_close(reply, "");
         }
-        self.close_status = Some(frame.clone());
-        self.enter_closed();
+        self.enter_closed(CloseCause::Handshake, Some(frame.clone()));
         Ok(frame)
     }
 
     /// §7.1.7 _Fail the WebSocket Connection_: send the close code the error
     /// calls for (unless a close was already sent), stop reading.
     fn fail(&mut self, error: &ProtocolError) {
-        self.failed = true;
-        if !self.close_sent {
+        if self.life.is_open() {
             let mut reason = ReasonBuf::default();
             let _ = core::fmt::write(&mut reason, format_args!("{error}"));
             self.queue_close(Some(error.close_code()), reason.as_str());
         }
-        self.enter_closed();
+        self.enter_closed(CloseCause::Failed(error.clone()), None);
     }
 
-    fn enter_closed(&mut self) {
-        if self.close_status.is_none() {
-            self.close_status = Some(CloseFrame {
-                code: CloseCode::ABNORMAL,
-                reason: Utf8Bytes::default(),
-            });
-        }
-        if self.state != State::Closed {
-            self.state = State::Closed;
+    /// Ends the connection (see `state.rs`): nothing more is decoded or
+    /// sent, and the close timeout bounds what is left (writing the output,
+    /// and for a client the server's closing of TCP).
+    fn enter_closed(&mut self, cause: CloseCause, status: Option<CloseFrame>) {
+        if !self.life.is_closed() {
+            self.life.close(self.role, cause, status);
             self.inbound.discard();
             self.owed_pong = None;
             self.timers.stop(Timer::Keepalive);
             self.timers.stop(Timer::PongDeadline);
-            // The transport is waited on (for the output to be written and,
-            // for a client, for the server to close TCP), but not forever.
             self.timers.arm(Timer::Close, self.config.close_timeout);
         }
         self.stop_close_timer_when_done();
@@ -398,21 +385,26 @@ impl Connection {
     fn abandon_transport(&mut self) {
         self.outbound.discard();
         self.owed_pong = None;
-        self.transport_done = true;
-        self.enter_closed();
+        self.enter_closed(CloseCause::CloseTimeout, None);
+        self.life.end_transport(self.role);
+        self.stop_close_timer_when_done();
     }
 
     // ----- timers ------------------------------------------------------
 
     /// When the connection next needs [`handle_timeout`](Self::handle_timeout),
-    /// on the caller's clock (any monotonic origin, e.g. `start.elapsed()`).
-    /// `Some(Duration::ZERO)` means "now".
+    /// on the caller's clock (any monotonic origin, e.g. `start.elapsed()`),
+    /// given the time `now`. Call it after feeding input and issuing
+    /// commands (it is the connection's reading of the clock: a timer armed
+    /// by a command, such as `close()`'s, starts from `now`, and so does the
+    /// keepalive interval after input); `None` when no timer runs.
     ///
     /// In [`State::Closed`] it is `None` only once
     /// [`should_close_transport`](Self::should_close_transport) is true:
     /// until then the close timeout runs (see the module docs), so a caller
     /// waiting on a socket that never becomes writable still wakes up.
-    pub fn poll_timeout(&self) -> Option<Duration> {
+    pub fn poll_timeout(&mut self, now: Duration) -> Option<Duration> {
+        self.read_clock(now);
         self.timers.next_deadline()
     }
 
@@ -426,11 +418,12 @@ impl Connection {
     ///   [`should_close_transport`](Self::should_close_transport) is true
     ///   and [`poll_timeout`](Self::poll_timeout) is `None`.
     pub fn handle_timeout(&mut self, now: Duration) {
+        self.read_clock(now);
         while let Some(timer) = self.timers.take_expired(now) {
             match timer {
                 Timer::Close => self.abandon_transport(),
                 Timer::Keepalive => {
-                    if self.state == State::Open {
+                    if self.life.is_open() {
                         self.push_control(OpCode::Ping, b"keepalive");
                         self.timers
                             .arm(Timer::PongDeadline, self.config.keepalive_timeout);
@@ -440,16 +433,15 @@ impl Connection {
                     // The peer is unresponsive: fail the connection (§7.1.7).
                     // The close frame queues behind any output; the close
                     // timeout that `enter_closed` arms bounds the wait.
-                    if !self.close_sent {
+                    if self.life.is_open() {
                         self.queue_close(Some(CloseCode::INTERNAL_ERROR), "keepalive ping timeout");
                     }
-                    self.transport_done = true;
-                    self.enter_closed();
+                    self.enter_closed(CloseCause::KeepaliveTimeout, None);
                 }
             }
+            // Stamp whatever the expiry armed.
+            self.timers.stamp(now);
         }
-        // Stamp whatever the expiries armed.
-        let _ = self.timers.take_expired(now);
     }
 
     // ----- output ------------------------------------------------------
@@ -531,14 +523,9 @@ impl Connection {
         if reason.len() > MAX_REASON_LEN {
             return Err(SendError::CloseReasonTooLong(reason.len()));
         }
-        if self.state == State::Closed {
-            return Err(SendError::Closed);
-        }
-        if self.close_sent {
-            return Err(SendError::CloseSent);
-        }
+        self.check_can_send_data()?;
         self.queue_close(Some(code), reason);
-        self.state = State::Closing;
+        self.life.send_close();
         self.timers.stop(Timer::Keepalive);
         self.timers.arm(Timer::Close, self.config.close_timeout);
         Ok(())
@@ -593,9 +580,7 @@ impl Connection {
     /// TCP), the output still queued is dropped and this becomes true.
     /// Until then [`poll_timeout`](Self::poll_timeout) has a deadline.
     pub fn should_close_transport(&self) -> bool {
-        self.state == State::Closed
-            && self.outbound.is_empty()
-            && (self.role == Role::Server || self.transport_done || self.failed)
+        self.life.transport_after_output() && self.outbound.is_empty()
     }
 
     /// Answers a ping at once while the output queue is short; past
@@ -618,10 +603,10 @@ impl Connection {
     }
 
     fn check_can_send_data(&self) -> Result<(), SendError> {
-        match (self.state, self.close_sent) {
-            (State::Closed, _) => Err(SendError::Closed),
-            (_, true) => Err(SendError::CloseSent),
-            _ => Ok(()),
+        match self.life.state() {
+            State::Open => Ok(()),
+            State::Closing => Err(SendError::CloseSent),
+            _ => Err(SendError::Closed),
         }
     }
 
@@ -697,7 +682,6 @@ impl Connection {
             None => 0,
         };
         self.push_control(OpCode::Close, &body[..len]);
-        self.close_sent = true;
     }
 
     fn push_control(&mut self, opcode: OpCode, payload: &[u8]) {

@@ -1,12 +1,14 @@
 //! Sans-IO timers: the caller passes the time in; the connection says when
 //! it next needs attention.
 //!
-//! A timer is armed *relative* to a moment the connection does not know
-//! (it never reads a clock), so arming marks it `Pending`; the next
-//! [`Connection::handle_timeout`](super::Connection::handle_timeout) stamps
-//! it with `now + delay`. While a timer is pending,
-//! [`Connection::poll_timeout`](super::Connection::poll_timeout) reports a
-//! deadline of zero: "call `handle_timeout` now".
+//! A command that arms a timer (`close()`, a keepalive ping) happens at a
+//! moment the connection does not know (it never reads a clock), so arming
+//! marks the timer `Pending`; the next reading of the clock, which the run
+//! loop gives right after its commands
+//! ([`Connection::poll_timeout`](super::Connection::poll_timeout) or
+//! [`Connection::handle_timeout`](super::Connection::handle_timeout), both
+//! taking `now`), stamps it with `now + delay`. So a deadline is reported
+//! only once it is known, never as a "call me now".
 
 use core::time::Duration;
 
@@ -40,9 +42,15 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    /// Arms `timer` to fire `delay` after the next reading of the clock.
+    /// Arms `timer` to fire `delay` after the next reading of the clock
+    /// (the next [`Timers::stamp`]).
     pub(crate) fn arm(&mut self, timer: Timer, delay: Duration) {
         self.slots[timer as usize] = Slot::Pending(delay);
+    }
+
+    /// Arms `timer` to fire at `at`.
+    pub(crate) fn arm_at(&mut self, timer: Timer, at: Duration) {
+        self.slots[timer as usize] = Slot::At(at);
     }
 
     pub(crate) fn stop(&mut self, timer: Timer) {
@@ -53,25 +61,28 @@ impl Timers {
         self.slots[timer as usize] != Slot::Off
     }
 
-    /// The earliest deadline; zero while a timer waits to be stamped.
-    pub(crate) fn next_deadline(&self) -> Option<Duration> {
-        self.slots
-            .iter()
-            .filter_map(|slot| match slot {
-                Slot::Off => None,
-                Slot::Pending(_) => Some(Duration::ZERO),
-                Slot::At(at) => Some(*at),
-            })
-            .min()
-    }
-
-    /// Stamps pending timers with `now` and takes one that has expired.
-    pub(crate) fn take_expired(&mut self, now: Duration) -> Option<Timer> {
+    /// A reading of the clock: pending timers get their deadlines.
+    pub(crate) fn stamp(&mut self, now: Duration) {
         for slot in &mut self.slots {
             if let Slot::Pending(delay) = *slot {
                 *slot = Slot::At(now.saturating_add(delay));
             }
         }
+    }
+
+    /// The earliest deadline of the stamped timers.
+    pub(crate) fn next_deadline(&self) -> Option<Duration> {
+        self.slots
+            .iter()
+            .filter_map(|slot| match slot {
+                Slot::At(at) => Some(*at),
+                Slot::Off | Slot::Pending(_) => None,
+            })
+            .min()
+    }
+
+    /// Takes one stamped timer that has expired at `now`.
+    pub(crate) fn take_expired(&mut self, now: Duration) -> Option<Timer> {
         let index = self
             .slots
             .iter()
@@ -90,14 +101,18 @@ mod tests {
         let mut timers = Timers::default();
         assert_eq!(timers.next_deadline(), None);
         timers.arm(Timer::Close, Duration::from_secs(5));
-        assert_eq!(timers.next_deadline(), Some(Duration::ZERO));
-        assert_eq!(timers.take_expired(Duration::from_secs(100)), None);
+        // Not reported before the clock is read: no "call me now".
+        assert_eq!(timers.next_deadline(), None);
+        timers.stamp(Duration::from_secs(100));
         assert_eq!(timers.next_deadline(), Some(Duration::from_secs(105)));
         assert_eq!(timers.take_expired(Duration::from_secs(104)), None);
+        timers.stamp(Duration::from_secs(104));
         assert_eq!(
             timers.take_expired(Duration::from_secs(105)),
             Some(Timer::Close)
         );
         assert_eq!(timers.next_deadline(), None);
+        timers.arm_at(Timer::Keepalive, Duration::from_secs(7));
+        assert_eq!(timers.next_deadline(), Some(Duration::from_secs(7)));
     }
 }

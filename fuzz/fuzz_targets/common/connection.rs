@@ -45,7 +45,8 @@ use std::time::Duration;
 use wsproto::close::ClosePayload;
 use wsproto::frame::{FrameDecoder, OpCode, Status};
 use wsproto::{
-    CloseCode, Config, Connection, Event, MessageKind, ProtocolError, Role, SendError, State,
+    CloseCause, CloseCode, Config, Connection, Event, MessageKind, ProtocolError, Role, SendError,
+    State,
 };
 
 /// The ping payload the keepalive timer sends.
@@ -161,9 +162,25 @@ impl Harness {
     fn feed(&mut self, chunk: &[u8], control: u8) {
         // The receive buffer takes bytes even when closed; they must be ignored.
         if self.direct_reads && control & 1 == 0 {
-            self.conn.receive_buffer().extend_from_slice(chunk);
+            // As a read does: room lent, written in part, the read bytes
+            // committed; the rest of the room (scribbled on) is not input.
+            let mut lender = self.conn.receive_buffer();
+            let room = lender.spare(chunk.len() + usize::from(control >> 4));
+            room[..chunk.len()].copy_from_slice(chunk);
+            room[chunk.len()..].fill(0xA5);
+            if control & 2 == 0 {
+                lender.commit(chunk.len());
+            } else {
+                // A loan given up: nothing arrives, then the same bytes by copy.
+                drop(lender);
+                self.conn.receive_buffer().extend_from_slice(chunk);
+            }
         } else {
             self.conn.handle_input(chunk);
+        }
+        // Every so often the run loop reads the clock between input and events.
+        if control & 4 != 0 {
+            let _ = self.conn.poll_timeout(self.now);
         }
     }
 
@@ -183,6 +200,11 @@ impl Harness {
                         self.error
                     );
                     assert_eq!(self.conn.state(), State::Closed);
+                    assert_eq!(
+                        self.conn.close_cause(),
+                        Some(&CloseCause::Failed(error.clone())),
+                        "the cause stays readable"
+                    );
                     // Sticky: inert from now on.
                     assert_eq!(self.conn.poll_event(), Ok(None));
                     assert_eq!(self.conn.send_text("x"), Err(SendError::Closed));
