@@ -55,8 +55,8 @@ fn wsproto_round_trip(client: &mut Connection, server: &mut Connection, msg: &st
     }
     transfer(client, server);
     match server.poll_event().unwrap() {
-        Some(Event::Text(t)) => server.send_text_shared(t).unwrap(),
-        Some(Event::Binary(b)) => server.send_binary_shared(b).unwrap(),
+        Some(Event::Text(t)) => server.send_text(t).unwrap(),
+        Some(Event::Binary(b)) => server.send_binary(b).unwrap(),
         other => panic!("unexpected {other:?}"),
     }
     transfer(server, client);

@@ -48,12 +48,10 @@ const MAX_CLIENTS: usize = 1000;
 
 /// The connection limits: 4 MiB messages, a ping after 30 s of silence.
 fn config() -> Config {
-    Config {
-        max_frame_payload: MAX_MESSAGE,
-        max_message_size: MAX_MESSAGE,
-        keepalive_interval: Some(Duration::from_secs(30)),
-        ..Config::default()
-    }
+    Config::default()
+        .max_frame_payload(MAX_MESSAGE)
+        .max_message_size(MAX_MESSAGE)
+        .keepalive_interval(Some(Duration::from_secs(30)))
 }
 
 /// One connected browser, as the others see it.
@@ -317,7 +315,7 @@ fn take_from_room(conn: &mut Connection, member: &Member) {
     while conn.state() == State::Open && conn.pending_transmit() < OUTPUT_BOUND {
         match member.queue.try_recv() {
             Ok(message) => {
-                let _ = conn.send_text_shared(message);
+                let _ = conn.send_text(message);
             }
             Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
         }

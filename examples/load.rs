@@ -317,7 +317,7 @@ fn closed_loop(
 fn send_next(peer: &mut Peer, payload: &mut [u8], outcome: &mut Outcome) {
     peer.seq += 1;
     stamp(payload, peer.seq);
-    if let Err(e) = peer.conn.send_binary(payload) {
+    if let Err(e) = peer.conn.send_binary(&payload[..]) {
         peer.failed = true;
         return outcome.error(format!("send: {e}"));
     }

@@ -78,11 +78,9 @@ const LISTENER: Token = Token(usize::MAX);
 
 /// Limits for peers that send big messages (the Autobahn suite sends 16 MiB).
 fn config() -> Config {
-    Config {
-        max_frame_payload: 32 << 20,
-        max_message_size: 64 << 20,
-        ..Config::default()
-    }
+    Config::default()
+        .max_frame_payload(32 << 20)
+        .max_message_size(64 << 20)
 }
 
 /// Where a client stands. (The client is boxed whole, so the large
@@ -339,8 +337,8 @@ impl Client {
 fn echo_all(conn: &mut Connection) {
     loop {
         let queued = match conn.poll_event() {
-            Ok(Some(Event::Text(text))) => conn.send_text_shared(text),
-            Ok(Some(Event::Binary(data))) => conn.send_binary_shared(data),
+            Ok(Some(Event::Text(text))) => conn.send_text(text),
+            Ok(Some(Event::Binary(data))) => conn.send_binary(data),
             Ok(Some(_)) => Ok(()),
             Ok(None) => return,
             // The connection queued the close code; it closes once written.

@@ -204,7 +204,7 @@ async fn sender(shared: Arc<Shared>, count: usize) {
     // dropped reads are the cancellations the example is about.
     tokio::time::sleep(Duration::from_millis(20)).await;
     for i in 0..count {
-        shared.with_conn(|conn| conn.send_text(&format!("message {i}")).unwrap());
+        shared.with_conn(|conn| conn.send_text(format!("message {i}")).unwrap());
         if i % 1000 == 999 {
             // A pause now and then: the reader's timer fires while frames
             // are in flight, cancelling reads mid-stream.
@@ -270,8 +270,8 @@ async fn echo_server(listener: TcpListener) -> io::Result<()> {
     loop {
         while let Some(event) = conn.poll_event().map_err(io::Error::other)? {
             let _ = match event {
-                Event::Text(text) => conn.send_text_shared(text),
-                Event::Binary(data) => conn.send_binary_shared(data),
+                Event::Text(text) => conn.send_text(text),
+                Event::Binary(data) => conn.send_binary(data),
                 _ => Ok(()),
             };
         }

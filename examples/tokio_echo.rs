@@ -60,11 +60,9 @@ const MAX_SLICES: usize = 64;
 
 /// Limits for peers that send big messages (the Autobahn suite sends 16 MiB).
 fn config() -> Config {
-    Config {
-        max_frame_payload: 32 << 20,
-        max_message_size: 64 << 20,
-        ..Config::default()
-    }
+    Config::default()
+        .max_frame_payload(32 << 20)
+        .max_message_size(64 << 20)
 }
 
 /// Reads the opening handshake and answers it: the open connection, or
@@ -127,10 +125,10 @@ async fn serve(mut stream: TcpStream) -> io::Result<()> {
         loop {
             match conn.poll_event() {
                 Ok(Some(Event::Text(text))) => {
-                    let _ = conn.send_text_shared(text);
+                    let _ = conn.send_text(text);
                 }
                 Ok(Some(Event::Binary(data))) => {
-                    let _ = conn.send_binary_shared(data);
+                    let _ = conn.send_binary(data);
                 }
                 Ok(Some(_)) => {}
                 Ok(None) => break,

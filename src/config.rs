@@ -24,7 +24,21 @@ pub fn thread_rng_source(buf: &mut [u8]) {
 /// Every limit is checked before the memory it guards is spent: frame
 /// lengths from the header alone, message sizes before a fragment is
 /// appended.
+///
+/// Built from the defaults with a setter per field, so that a new setting
+/// is not a breaking change:
+///
+/// ```
+/// use core::time::Duration;
+/// use wsproto::Config;
+///
+/// let config = Config::default()
+///     .max_message_size(1 << 20)
+///     .keepalive_interval(Some(Duration::from_secs(30)));
+/// assert_eq!(config.max_message_size, 1 << 20);
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Config {
     /// Largest payload of one received frame. Default 16 MiB. Exceeding it
     /// fails the connection with 1009, as does a length this target cannot
@@ -69,6 +83,36 @@ pub struct Config {
     /// Source of masking keys for a client. `None` without the `rand`
     /// feature: a client must then be given one.
     pub random: Option<RandomSource>,
+}
+
+/// Setters, one per field, each documented on its field.
+macro_rules! setters {
+    ($($field:ident: $ty:ty),* $(,)?) => {
+        impl Config {
+            $(
+                #[doc = concat!("Sets [`Config::", stringify!($field), "`].")]
+                #[must_use]
+                pub const fn $field(mut self, $field: $ty) -> Config {
+                    self.$field = $field;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters! {
+    max_frame_payload: u64,
+    max_message_size: u64,
+    max_fragments: u32,
+    auto_pong: bool,
+    deliver_fragments: bool,
+    max_send_frame: Option<usize>,
+    echo_close_code: bool,
+    close_timeout: Duration,
+    keepalive_interval: Option<Duration>,
+    keepalive_timeout: Duration,
+    random: Option<RandomSource>,
 }
 
 impl Default for Config {

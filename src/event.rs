@@ -96,6 +96,7 @@ pub struct CloseFrame {
 
 /// Something the peer sent, in the order it arrived.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A whole text message, validated UTF-8.
     Text(Utf8Bytes),

@@ -119,9 +119,12 @@ pub use close::CloseCode;
 #[cfg(feature = "rand")]
 pub use config::thread_rng_source;
 pub use config::{Config, RandomSource};
-pub use connection::{CloseCause, Connection, ReceiveBuffer, SendError, State};
+pub use connection::{
+    BinaryPayload, CloseCause, Connection, ReceiveBuffer, SendError, State, TextPayload,
+};
 pub use error::{BufferTooSmall, ProtocolError};
 pub use event::{CloseFrame, Event, MessageKind, Utf8Bytes};
+pub use frame::Status;
 pub use role::Role;
 
 /// The README's code blocks, compiled as doctests so they stay true (with

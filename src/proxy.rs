@@ -6,7 +6,7 @@
 //! bytes to and from the server as if it were a direct one, and the
 //! WebSocket handshake (and TLS before it, for `wss://`) starts on it.
 //!
-//! 1. write a [`ConnectRequest`] (with [`ConnectRequest::basic_auth`] when
+//! 1. write a [`ProxyRequest`] (with [`ProxyRequest::basic_auth`] when
 //!    the proxy wants credentials);
 //! 2. feed what the proxy answers to [`ProxyResponse::handle_input`] until
 //!    it yields a [`Tunnel`] (or a [`ProxyError`]: a refusal carries the
@@ -17,9 +17,9 @@
 //!
 //! ```
 //! use wsproto::frame::Status;
-//! use wsproto::proxy::{ConnectRequest, ProxyError, ProxyResponse};
+//! use wsproto::proxy::{ProxyRequest, ProxyError, ProxyResponse};
 //!
-//! let request = ConnectRequest::new("example.com", 443).unwrap().basic_auth("ann", "s3cret").unwrap();
+//! let request = ProxyRequest::new("example.com", 443).unwrap().basic_auth("ann", "s3cret").unwrap();
 //! let mut out = [0u8; 256];
 //! let n = request.write(&mut out).unwrap();
 //! assert_eq!(
@@ -69,21 +69,21 @@ use bytes::BytesMut;
 /// in `Host` (RFC 9112 §3.2: "A client MUST send a Host header field in all
 /// HTTP/1.1 request messages").
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConnectRequest {
+pub struct ProxyRequest {
     /// `host:port`, with brackets around an IPv6 literal.
     authority: String,
     /// The whole `Proxy-Authorization` value, e.g. `Basic YW5uOnMzY3JldA==`.
     authorization: Option<String>,
 }
 
-impl ConnectRequest {
+impl ProxyRequest {
     /// A request for a tunnel to `host` (a name, an IPv4 address, or an
     /// IPv6 address with or without brackets) on `port`.
     ///
     /// A host that could not be an authority (empty, or outside the RFC 3986
     /// `reg-name` and IP literal grammar) is refused with
     /// [`UsageError::InvalidUrl`].
-    pub fn new(host: &str, port: u16) -> Result<ConnectRequest, UsageError> {
+    pub fn new(host: &str, port: u16) -> Result<ProxyRequest, UsageError> {
         let bracketed;
         let host = if host.contains(':') && !host.starts_with('[') {
             bracketed = format!("[{host}]");
@@ -95,7 +95,7 @@ impl ConnectRequest {
         if parsed.port.is_some() || parsed.host.len() != host.len() {
             return Err(UsageError::InvalidUrl("invalid host"));
         }
-        Ok(ConnectRequest {
+        Ok(ProxyRequest {
             authority: format!("{}:{port}", parsed.host),
             authorization: None,
         })
@@ -106,7 +106,7 @@ impl ConnectRequest {
     ///
     /// RFC 7617 §2: "a user-id containing a colon character is invalid":
     /// such a `user` is refused with [`UsageError::InvalidHeader`].
-    pub fn basic_auth(mut self, user: &str, password: &str) -> Result<ConnectRequest, UsageError> {
+    pub fn basic_auth(mut self, user: &str, password: &str) -> Result<ProxyRequest, UsageError> {
         if user.contains(':') {
             return Err(UsageError::InvalidHeader("Proxy-Authorization".into()));
         }
@@ -136,7 +136,7 @@ impl ConnectRequest {
         write_into(out, |s| self.encode(s))
     }
 
-    /// The number of bytes [`ConnectRequest::write`] needs.
+    /// The number of bytes [`ProxyRequest::write`] needs.
     pub fn encoded_len(&self) -> usize {
         // Checked at construction: the measure cannot fail.
         measure(|s| self.encode(s)).unwrap_or_default()
@@ -228,7 +228,7 @@ impl From<HandshakeError> for ProxyError {
     }
 }
 
-/// Reads the proxy's answer to a [`ConnectRequest`], as it arrives.
+/// Reads the proxy's answer to a [`ProxyRequest`], as it arrives.
 ///
 /// Informational (1xx) heads are skipped; the first final head decides: 2xx
 /// opens the [`Tunnel`], anything else is [`ProxyError::Refused`]. The
@@ -315,7 +315,7 @@ mod tests {
 
     const OK: &[u8] = b"HTTP/1.0 200 Connection established\r\nProxy-Agent: t\r\n\r\n";
 
-    fn request_bytes(request: &ConnectRequest) -> Vec<u8> {
+    fn request_bytes(request: &ProxyRequest) -> Vec<u8> {
         let mut out = Vec::new();
         request.write_to_vec(&mut out).unwrap();
         out
@@ -323,14 +323,14 @@ mod tests {
 
     #[test]
     fn writes_the_authority_form() {
-        let r = ConnectRequest::new("::1", 8443).unwrap();
+        let r = ProxyRequest::new("::1", 8443).unwrap();
         assert_eq!(r.authority(), "[::1]:8443");
         assert_eq!(
             request_bytes(&r),
             b"CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n"
         );
         assert_eq!(
-            ConnectRequest::new("[::1]", 1).unwrap().authority(),
+            ProxyRequest::new("[::1]", 1).unwrap().authority(),
             "[::1]:1"
         );
         for bad in [
@@ -344,14 +344,14 @@ mod tests {
             "h:80",
             "a%2",
         ] {
-            assert!(ConnectRequest::new(bad, 80).is_err(), "{bad:?}");
+            assert!(ProxyRequest::new(bad, 80).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn basic_auth_and_buffer_sizes() {
         // RFC 7617 §2's example.
-        let r = ConnectRequest::new("h", 1)
+        let r = ProxyRequest::new("h", 1)
             .unwrap()
             .basic_auth("Aladdin", "open sesame")
             .unwrap();
@@ -370,7 +370,7 @@ mod tests {
         let mut exact = vec![0u8; bytes.len()];
         assert_eq!(r.write(&mut exact), Ok(bytes.len()));
         assert_eq!(exact, bytes);
-        assert!(ConnectRequest::new("h", 1)
+        assert!(ProxyRequest::new("h", 1)
             .unwrap()
             .basic_auth("a:b", "c")
             .is_err());

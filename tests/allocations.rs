@@ -55,7 +55,7 @@ static GLOBAL: Counting = Counting;
 fn client_wire(count: usize) -> Vec<u8> {
     let mut client = Connection::new(Role::Client, Config::default());
     for i in 0..count {
-        client.send_text(&format!("message {i:>8}")).unwrap();
+        client.send_text(format!("message {i:>8}")).unwrap();
         if i % 10 == 0 {
             client.send_ping(b"ping").unwrap();
         }
@@ -79,7 +79,7 @@ fn serve(server: &mut Connection, wire: &[u8], read: usize, sink: &mut Vec<u8>) 
             match event {
                 Event::Text(text) => {
                     messages += 1;
-                    server.send_text_shared(text).unwrap();
+                    server.send_text(text).unwrap();
                 }
                 Event::Ping(_) => pings += 1,
                 other => panic!("{other:?}"),
@@ -133,7 +133,7 @@ fn an_idle_connection_holds_under_one_kib_in_all() {
     // After traffic, including a large message, the buffers can be let go.
     let mut wire = client_wire(100);
     let mut big = Connection::new(Role::Client, Config::default());
-    big.send_binary(&vec![7; 1 << 20]).unwrap();
+    big.send_binary(vec![7; 1 << 20]).unwrap();
     while let Some(bytes) = big.poll_transmit() {
         let n = bytes.len();
         wire.extend_from_slice(bytes);
@@ -145,7 +145,7 @@ fn an_idle_connection_holds_under_one_kib_in_all() {
             server.handle_input(chunk);
             while let Some(event) = server.poll_event().unwrap() {
                 if let Event::Text(text) = event {
-                    server.send_text_shared(text).unwrap();
+                    server.send_text(text).unwrap();
                 }
             }
             while let Some(bytes) = server.poll_transmit() {

@@ -56,10 +56,8 @@ fn text_and_binary_round_trip_both_ways() {
         pump(&mut client, &mut server),
         vec![text("hello"), Event::Binary(Bytes::from_static(&[0, 1, 2]))]
     );
-    server.send_text_shared("back".into()).unwrap();
-    server
-        .send_binary_shared(Bytes::from(vec![7; 100_000]))
-        .unwrap();
+    server.send_text("back").unwrap();
+    server.send_binary(Bytes::from(vec![7; 100_000])).unwrap();
     assert_eq!(
         pump(&mut server, &mut client),
         vec![text("back"), Event::Binary(Bytes::from(vec![7; 100_000]))]
@@ -100,10 +98,7 @@ fn fragmented_message_with_control_frames_between_fragments() {
 
 #[test]
 fn automatic_fragmentation_splits_and_reassembles() {
-    let config = Config {
-        max_send_frame: Some(10),
-        ..Config::default()
-    };
+    let config = Config::default().max_send_frame(Some(10));
     let (mut client, mut server) = pair(config);
     let message = "x".repeat(35);
     client.send_text(&message).unwrap();
@@ -185,7 +180,7 @@ fn every_ping_is_answered_while_the_output_is_short() {
 #[test]
 fn a_ping_flood_behind_undrained_output_is_answered_once() {
     let mut server = server();
-    server.send_binary(&vec![0; 20_000]).unwrap();
+    server.send_binary(vec![0; 20_000]).unwrap();
     let before = server.pending_transmit();
     for i in 0..1000u32 {
         server.handle_input(&client_frame(true, 0x9, &i.to_be_bytes()));
@@ -211,10 +206,7 @@ fn a_ping_flood_behind_undrained_output_is_answered_once() {
 
 #[test]
 fn auto_pong_can_be_turned_off() {
-    let config = Config {
-        auto_pong: false,
-        ..Config::default()
-    };
+    let config = Config::default().auto_pong(false);
     let (events, _, _) = server_receives(config.clone(), &client_frame(true, 0x9, b"x"));
     assert_eq!(events.len(), 1);
     let mut server = Connection::new(Role::Server, config);
@@ -335,7 +327,7 @@ fn run_timers_unread(conn: &mut Connection, limit: Duration) -> Duration {
 
 /// 1 MiB queued, of which the peer read 1000 bytes and then nothing.
 fn queue_a_mebibyte_the_peer_never_reads(conn: &mut Connection) {
-    conn.send_binary(&vec![7; 1 << 20]).unwrap();
+    conn.send_binary(vec![7; 1 << 20]).unwrap();
     let front = conn.poll_transmit().unwrap().len();
     conn.advance_transmit(front.min(1000));
     assert!(conn.pending_transmit() > 1 << 19);
@@ -399,11 +391,9 @@ fn a_peer_that_closes_but_never_reads_cannot_hold_the_server() {
 
 #[test]
 fn a_missed_pong_with_output_queued_closes_the_transport_after_the_close_timeout() {
-    let config = Config {
-        keepalive_interval: Some(Duration::from_secs(30)),
-        keepalive_timeout: Duration::from_secs(10),
-        ..Config::default()
-    };
+    let config = Config::default()
+        .keepalive_interval(Some(Duration::from_secs(30)))
+        .keepalive_timeout(Duration::from_secs(10));
     let mut server = Connection::new(Role::Server, config);
     queue_a_mebibyte_the_peer_never_reads(&mut server);
     // The ping at 30 s and the 1011 close at 40 s queue behind the unread
@@ -427,7 +417,7 @@ fn a_close_whose_output_drains_loses_nothing_and_leaves_no_timer() {
     // The same 1 MiB and close, but the peer reads: everything arrives,
     // nothing is dropped, and no timer is left once the transport is done.
     let (mut client, mut server) = pair(Config::default());
-    server.send_binary(&vec![7; 1 << 20]).unwrap();
+    server.send_binary(vec![7; 1 << 20]).unwrap();
     server.close(CloseCode::NORMAL, "done").unwrap();
     server.handle_timeout(Duration::ZERO);
     server.handle_timeout(Duration::from_secs(4));
@@ -589,11 +579,7 @@ fn a_client_rejects_masked_frames() {
 
 #[test]
 fn limits_fail_with_1009_before_the_memory_is_spent() {
-    let config = Config {
-        max_message_size: 10,
-        max_fragments: 3,
-        ..Config::default()
-    };
+    let config = Config::default().max_message_size(10).max_fragments(3);
     // A single frame over the message limit fails from its header alone.
     let header_only = &client_frame(true, 0x2, &[0; 11])[..8];
     let (_, error, code) = server_receives(config.clone(), header_only);
@@ -622,10 +608,7 @@ fn limits_fail_with_1009_before_the_memory_is_spent() {
         (Some(ProtocolError::TooManyFragments { max: 3 }), Some(1009))
     );
     // The frame limit.
-    let config = Config {
-        max_frame_payload: 4,
-        ..Config::default()
-    };
+    let config = Config::default().max_frame_payload(4);
     let (_, error, code) = server_receives(config, &client_frame(true, 0x2, &[0; 5])[..4]);
     assert_eq!(
         (error, code),
@@ -681,10 +664,7 @@ fn invalid_utf8_fails_fast_before_the_message_ends() {
 
 #[test]
 fn fragment_delivery_streams_payload_as_it_arrives() {
-    let config = Config {
-        deliver_fragments: true,
-        ..Config::default()
-    };
+    let config = Config::default().deliver_fragments(true);
     let mut server = Connection::new(Role::Server, config);
     let payload: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
     let wire = [
@@ -719,11 +699,9 @@ fn fragment_delivery_streams_payload_as_it_arrives() {
 
 #[test]
 fn keepalive_pings_after_silence_and_gives_up_without_a_pong() {
-    let config = Config {
-        keepalive_interval: Some(Duration::from_secs(30)),
-        keepalive_timeout: Duration::from_secs(10),
-        ..Config::default()
-    };
+    let config = Config::default()
+        .keepalive_interval(Some(Duration::from_secs(30)))
+        .keepalive_timeout(Duration::from_secs(10));
     let mut server = Connection::new(Role::Server, config);
     // No stamping: the first reading of the clock starts the interval.
     assert_eq!(
@@ -748,10 +726,7 @@ fn keepalive_pings_after_silence_and_gives_up_without_a_pong() {
 
 #[test]
 fn only_input_that_arrives_postpones_the_keepalive() {
-    let config = Config {
-        keepalive_interval: Some(Duration::from_secs(30)),
-        ..Config::default()
-    };
+    let config = Config::default().keepalive_interval(Some(Duration::from_secs(30)));
     let mut server = Connection::new(Role::Server, config);
     server.handle_timeout(Duration::from_secs(0));
     // Lending the buffer without reading into it is not input.
@@ -798,10 +773,7 @@ fn send_errors_are_typed_and_queue_nothing() {
         Err(SendError::CloseReasonTooLong(124))
     );
     assert_eq!(server.pending_transmit(), 0);
-    let no_random = Config {
-        random: None,
-        ..Config::default()
-    };
+    let no_random = Config::default().random(None);
     let mut client = Connection::new(Role::Client, no_random);
     assert_eq!(client.send_text("x"), Err(SendError::NoRandomSource));
 }
@@ -810,7 +782,7 @@ fn send_errors_are_typed_and_queue_nothing() {
 fn a_large_shared_payload_goes_out_by_reference() {
     let mut server = server();
     let payload = Bytes::from(vec![42; 65535]);
-    server.send_binary_shared(payload.clone()).unwrap();
+    server.send_binary(payload.clone()).unwrap();
     let mut chunks = [&[][..]; 4];
     let n = server.transmit_chunks(&mut chunks);
     assert_eq!(n, 2, "header, then the payload itself");
@@ -827,7 +799,7 @@ fn an_owed_pong_goes_out_before_our_close_frame() {
     // Found by fuzzing: a pong owed while output was long used to follow
     // the close frame, which must be the last frame sent.
     let mut server = server();
-    server.send_binary(&vec![0; 20 << 10]).unwrap();
+    server.send_binary(vec![0; 20 << 10]).unwrap();
     server.handle_input(&client_frame(true, 0x9, b"p"));
     assert_eq!(events(&mut server).0.len(), 1);
     server.close(CloseCode::NORMAL, "").unwrap();
@@ -884,11 +856,9 @@ fn how_a_connection_ended_stays_readable() {
     assert_eq!(server.close_cause(), Some(&CloseCause::CloseTimeout));
 
     // A keepalive ping never answered.
-    let config = Config {
-        keepalive_interval: Some(Duration::from_secs(1)),
-        keepalive_timeout: Duration::from_secs(1),
-        ..Config::default()
-    };
+    let config = Config::default()
+        .keepalive_interval(Some(Duration::from_secs(1)))
+        .keepalive_timeout(Duration::from_secs(1));
     let mut server = Connection::new(Role::Server, config);
     server.handle_timeout(Duration::ZERO);
     server.handle_timeout(Duration::from_secs(1));
@@ -901,10 +871,7 @@ fn how_a_connection_ended_stays_readable() {
 /// never "now" (a run loop would spin on it).
 #[test]
 fn keepalive_deadlines_are_known_after_input_and_from_the_start() {
-    let config = Config {
-        keepalive_interval: Some(Duration::from_secs(30)),
-        ..Config::default()
-    };
+    let config = Config::default().keepalive_interval(Some(Duration::from_secs(30)));
     let (mut client, mut server) = pair(config);
     // A new connection: the first reading of the clock starts the interval.
     assert_eq!(
@@ -1053,7 +1020,7 @@ mod properties {
         #[test]
         fn no_input_panics_either_role(input in proptest::collection::vec(any::<u8>(), 0..600), server_role: bool) {
             let role = if server_role { Role::Server } else { Role::Client };
-            let mut conn = Connection::new(role, Config { max_message_size: 1000, ..Config::default() });
+            let mut conn = Connection::new(role, Config::default().max_message_size(1000));
             for piece in input.chunks(7) {
                 conn.handle_input(piece);
                 let _ = events(&mut conn);

@@ -920,10 +920,7 @@ fn every_window_size_round_trips_both_ways() {
 
 #[test]
 fn a_compressed_message_split_into_frames_by_max_send_frame() {
-    let config = Config {
-        max_send_frame: Some(100),
-        ..Config::default()
-    };
+    let config = Config::default().max_send_frame(Some(100));
     let (mut client, mut server) =
         deflate_pair(config, &DeflateConfig::default(), &DeflateConfig::default());
     let message = noisy_text(5000, 9);
@@ -958,12 +955,12 @@ fn send_fragment_streams_a_compressed_message() {
             }
         }
         // Then a message that refers back to the streamed one.
-        from.send_text(&"Hello, world".repeat(4)).unwrap();
+        from.send_text("Hello, world".repeat(4)).unwrap();
         // A streamed message whose last piece is empty, then another message.
         from.send_fragment(MessageKind::Binary, &[1; 100], false)
             .unwrap();
         from.send_fragment(MessageKind::Binary, b"", true).unwrap();
-        from.send_text(&"Hello, world".repeat(4)).unwrap();
+        from.send_text("Hello, world".repeat(4)).unwrap();
         let wire = drain_output(from);
         let frames = frames_of(from.role(), wire.clone());
         let shape: Vec<_> = frames
@@ -1006,32 +1003,26 @@ fn send_fragment_streams_a_compressed_message() {
 
 #[test]
 fn compressed_input_fed_byte_by_byte_gives_the_same_events() {
-    let config = Config {
-        max_send_frame: Some(300),
-        ..Config::default()
-    };
+    let config = Config::default().max_send_frame(Some(300));
     let (mut client, _) = deflate_pair(
         config.clone(),
         &DeflateConfig::default(),
         &DeflateConfig::default(),
     );
-    client.send_text(&json_text(3000)).unwrap();
+    client.send_text(json_text(3000)).unwrap();
     client.send_ping(b"p").unwrap();
-    client.send_binary(&noise(1000, 1)).unwrap();
+    client.send_binary(noise(1000, 1)).unwrap();
     client
         .send_fragment(MessageKind::Text, json_text(200).as_bytes(), false)
         .unwrap();
     client
         .send_fragment(MessageKind::Text, json_text(400).as_bytes(), true)
         .unwrap();
-    client.send_text(&json_text(3000)).unwrap();
+    client.send_text(json_text(3000)).unwrap();
     let wire = drain_output(&mut client);
     let default = DeflateConfig::default();
     for deliver_fragments in [false, true] {
-        let config = Config {
-            deliver_fragments,
-            ..Config::default()
-        };
+        let config = Config::default().deliver_fragments(deliver_fragments);
         let mut whole = deflate_end(Role::Server, config.clone(), &default, &default);
         whole.handle_input(&wire);
         let (expected, error) = events(&mut whole);
@@ -1086,7 +1077,7 @@ fn control_frames_are_never_compressed() {
     for conn in [&mut client, &mut server] {
         conn.send_ping(&long).unwrap();
         conn.send_pong(&long).unwrap();
-        conn.send_text(&json_text(1000)).unwrap();
+        conn.send_text(json_text(1000)).unwrap();
     }
     // Auto-pong and the close handshake too.
     let wire = drain_output(&mut client);
@@ -1256,14 +1247,11 @@ fn zip_bomb(max_frame: Option<usize>) -> Vec<u8> {
     };
     let mut server = deflate_end(
         Role::Server,
-        Config {
-            max_send_frame: max_frame,
-            ..Config::default()
-        },
+        Config::default().max_send_frame(max_frame),
         &DeflateConfig::default(),
         &config,
     );
-    server.send_binary(&vec![0; 10_000_000]).unwrap();
+    server.send_binary(vec![0; 10_000_000]).unwrap();
     drain_output(&mut server)
 }
 
@@ -1275,11 +1263,9 @@ fn a_zip_bomb_fails_with_1009_without_inflating_it() {
         for deliver_fragments in [false, true] {
             let mut client = deflate_end(
                 Role::Client,
-                Config {
-                    max_message_size: 1 << 20,
-                    deliver_fragments,
-                    ..Config::default()
-                },
+                Config::default()
+                    .max_message_size(1 << 20)
+                    .deliver_fragments(deliver_fragments),
                 &DeflateConfig::default(),
                 &DeflateConfig::default(),
             );
@@ -1333,14 +1319,8 @@ fn a_zip_bomb_fails_with_1009_without_inflating_it() {
 fn a_message_exactly_at_the_limit_passes_and_one_byte_more_fails() {
     for (len, ok) in [(4096, true), (4097, false)] {
         let mut server = eager_end(Role::Server, Config::default());
-        server.send_binary(&vec![b'x'; len]).unwrap();
-        let mut client = eager_end(
-            Role::Client,
-            Config {
-                max_message_size: 4096,
-                ..Config::default()
-            },
-        );
+        server.send_binary(vec![b'x'; len]).unwrap();
+        let mut client = eager_end(Role::Client, Config::default().max_message_size(4096));
         let (events, error) = deliver(&mut server, &mut client);
         if ok {
             assert_eq!((events.len(), error), (1, None));
@@ -1369,11 +1349,9 @@ fn a_16_mib_compressed_frame_fails_with_1009_from_its_header_alone() {
     // size unchecked until it was inflated. Now the header is enough.
     for role in [Role::Server, Role::Client] {
         for deliver_fragments in [false, true] {
-            let config = Config {
-                max_message_size: 64 << 10,
-                deliver_fragments,
-                ..Config::default()
-            };
+            let config = Config::default()
+                .max_message_size(64 << 10)
+                .deliver_fragments(deliver_fragments);
             let mut conn = eager_end(role, config);
             let header = compressed_header_to(role, 16 << 20);
             let ((events, error), _, peak) = measure(|| {
@@ -1397,10 +1375,7 @@ fn a_16_mib_compressed_frame_fails_with_1009_from_its_header_alone() {
 fn a_compressed_frame_of_2_pow_62_fails_with_1009_and_does_not_abort() {
     // With the frame limit lifted, this 14-byte header used to make the
     // connection reserve 2^62 bytes: the process aborted.
-    let config = Config {
-        max_frame_payload: u64::MAX,
-        ..Config::default()
-    };
+    let config = Config::default().max_frame_payload(u64::MAX);
     let mut server = eager_end(Role::Server, config);
     let header = compressed_header_to(Role::Server, 1 << 62);
     assert_eq!(header.len(), 14);
@@ -1430,10 +1405,7 @@ fn a_compressed_message_at_the_limit_arrives_though_its_frame_is_larger() {
             let data = noise(len, level.into());
             for streamed in [false, true] {
                 let mut server = deflate_end(Role::Server, Config::default(), &eager(), &sender);
-                let config = Config {
-                    max_message_size: LIMIT as u64,
-                    ..Config::default()
-                };
+                let config = Config::default().max_message_size(LIMIT as u64);
                 let mut client = eager_end(Role::Client, config);
                 if streamed {
                     let pieces: Vec<_> = data.chunks(1000).collect();

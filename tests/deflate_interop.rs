@@ -33,10 +33,7 @@ fn python() -> Option<String> {
 
 /// Room for the 1 MiB messages both ways.
 fn config() -> Config {
-    Config {
-        max_message_size: 16 << 20,
-        ..Config::default()
-    }
+    Config::default().max_message_size(16 << 20)
 }
 
 /// JSON-like text: what compression is for.
@@ -97,11 +94,11 @@ fn serve_one(listener: TcpListener, deflate: DeflateConfig) -> ServerReport {
         match event {
             Event::Text(text) => {
                 payload_bytes += text.len();
-                conn.send_text_shared(text).unwrap();
+                conn.send_text(text).unwrap();
             }
             Event::Binary(data) => {
                 payload_bytes += data.len();
-                conn.send_binary_shared(data).unwrap();
+                conn.send_binary(data).unwrap();
             }
             Event::Close(frame) => assert_eq!(frame.code, CloseCode::NORMAL),
             _ => return false,

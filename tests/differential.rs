@@ -362,11 +362,9 @@ fn written_by_server(wire: Vec<u8>) -> Vec<Written> {
 }
 
 fn run_wsproto(steps: &[Vec<u8>]) -> (Outcome, Option<ProtocolError>) {
-    let config = Config {
-        max_frame_payload: MAX_FRAME as u64,
-        max_message_size: MAX_MESSAGE as u64,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .max_frame_payload(MAX_FRAME as u64)
+        .max_message_size(MAX_MESSAGE as u64);
     let mut conn = Connection::new(Role::Server, config);
     let mut out = Outcome {
         delivered: Vec::new(),
@@ -390,7 +388,7 @@ fn run_wsproto(steps: &[Vec<u8>]) -> (Outcome, Option<ProtocolError>) {
                             (f.code != CloseCode::NO_STATUS)
                                 .then(|| (f.code.0, f.reason.as_str().to_owned())),
                         ),
-                        Event::Fragment { .. } => panic!("fragments are off"),
+                        other => panic!("not asked for: {other:?}"),
                     };
                     out.delivered.push((i, d));
                 }

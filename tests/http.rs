@@ -579,10 +579,7 @@ fn events(conn: &mut Connection, pipe: &mut Vec<u8>) -> Vec<Event> {
 fn round_trip_over_an_http2_stream() {
     // The handshake, on http types.
     let url = WsUrl::parse("wss://server.example.com/chat").unwrap();
-    let config = Config {
-        random: Some(fixed_mask),
-        ..Config::default()
-    };
+    let config = Config::default().random(Some(fixed_mask));
     let client_config = ClientConfig::new().protocol("chat").config(config.clone());
     let client_hs = ConnectClient::new(&url, client_config).unwrap();
     let offer = ConnectRequest::from_http(&client_hs.request().unwrap(), Some(PROTOCOL)).unwrap();
@@ -637,10 +634,7 @@ fn permessage_deflate_over_extended_connect() {
 
     let url = WsUrl::parse("wss://server.example.com/chat").unwrap();
     let deflate = DeflateConfig::default();
-    let config = Config {
-        random: Some(fixed_mask),
-        ..Config::default()
-    };
+    let config = Config::default().random(Some(fixed_mask));
     let client_config = ClientConfig::new()
         .deflate(deflate.clone())
         .config(config.clone());

@@ -4,7 +4,7 @@
 //! when told to, dials the target, answers `200 Connection established` and
 //! copies bytes both ways), in front of the `echo_server` example.
 //!
-//! - the library alone: [`ConnectRequest`] and [`ProxyResponse`], then the
+//! - the library alone: [`ProxyRequest`] and [`ProxyResponse`], then the
 //!   WebSocket handshake and a message on the tunnel;
 //! - a 407 surfaced with its status and `Proxy-Authenticate`, then the
 //!   tunnel opened with `Basic` credentials;
@@ -25,7 +25,7 @@ use std::time::Duration;
 use peers::{echo_server, pki, run_client, Driver};
 use wsproto::frame::Status;
 use wsproto::handshake::{ClientConfig, ClientHandshake, WsUrl};
-use wsproto::proxy::{ConnectRequest, ProxyError, ProxyResponse};
+use wsproto::proxy::{ProxyError, ProxyRequest, ProxyResponse};
 use wsproto::Event;
 
 /// How long any one exchange may take.
@@ -134,7 +134,7 @@ fn serve_proxy(
 /// Asks the proxy for a tunnel with the library's helper.
 fn open_tunnel(
     proxy: u16,
-    request: &ConnectRequest,
+    request: &ProxyRequest,
 ) -> (
     TcpStream,
     Result<Status<wsproto::proxy::Tunnel>, ProxyError>,
@@ -161,7 +161,7 @@ fn open_tunnel(
 fn library_tunnels_a_websocket_through_the_proxy() {
     let (_echo, echo_port, _log) = echo_server(false);
     let proxy = start_proxy(false);
-    let request = ConnectRequest::new("127.0.0.1", echo_port).unwrap();
+    let request = ProxyRequest::new("127.0.0.1", echo_port).unwrap();
     let (mut tcp, answer) = open_tunnel(proxy.port, &request);
     let tunnel = answer.unwrap().complete().unwrap();
     assert_eq!(tunnel.response.status, 200);
@@ -185,7 +185,7 @@ fn library_tunnels_a_websocket_through_the_proxy() {
 fn library_surfaces_a_407_then_authenticates() {
     let (_echo, echo_port, _log) = echo_server(false);
     let proxy = start_proxy(true);
-    let request = ConnectRequest::new("127.0.0.1", echo_port).unwrap();
+    let request = ProxyRequest::new("127.0.0.1", echo_port).unwrap();
     let (_tcp, answer) = open_tunnel(proxy.port, &request);
     let Err(ProxyError::Refused(response)) = answer else {
         panic!("{answer:?}")

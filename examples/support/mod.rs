@@ -123,11 +123,9 @@ impl Transport for Stream {
 
 /// Limits for peers that send big messages (the Autobahn suite sends 16 MiB).
 pub fn large_message_config() -> Config {
-    Config {
-        max_frame_payload: 32 << 20,
-        max_message_size: 64 << 20,
-        ..Config::default()
-    }
+    Config::default()
+        .max_frame_payload(32 << 20)
+        .max_message_size(64 << 20)
 }
 
 /// Reads a handshake request from `stream`. Errors are answered with the
@@ -436,8 +434,8 @@ pub fn run(
 /// without copying: the payload received is the payload queued.
 pub fn echo(conn: &mut Connection, event: Event) {
     let _ = match event {
-        Event::Text(text) => conn.send_text_shared(text),
-        Event::Binary(data) => conn.send_binary_shared(data),
+        Event::Text(text) => conn.send_text(text),
+        Event::Binary(data) => conn.send_binary(data),
         _ => Ok(()),
     };
 }

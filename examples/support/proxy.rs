@@ -19,7 +19,7 @@ use std::net::{IpAddr, TcpStream};
 
 use bytes::BytesMut;
 use wsproto::frame::Status;
-use wsproto::proxy::{ConnectRequest, ProxyError, ProxyResponse};
+use wsproto::proxy::{ProxyError, ProxyRequest, ProxyResponse};
 
 /// A proxy to tunnel through.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,7 +161,7 @@ pub fn bypasses(list: &str, host: &str) -> bool {
 pub fn tunnel(proxy: &Proxy, host: &str, port: u16) -> io::Result<(TcpStream, BytesMut)> {
     let mut tcp = TcpStream::connect((proxy.host.as_str(), proxy.port))?;
     tcp.set_nodelay(true)?;
-    let mut request = ConnectRequest::new(host, port).map_err(invalid)?;
+    let mut request = ProxyRequest::new(host, port).map_err(invalid)?;
     if let Some((user, password)) = &proxy.credentials {
         request = request.basic_auth(user, password).map_err(invalid)?;
     }

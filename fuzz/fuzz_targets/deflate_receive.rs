@@ -42,11 +42,7 @@ fuzz_target!(|data: &[u8]| {
         0 => received.len().max(1),
         n => n,
     };
-    let config = Config {
-        max_message_size: MAX_MESSAGE,
-        deliver_fragments: feed & 0x80 != 0,
-        ..Config::default()
-    };
+    let config = Config::default().max_message_size(MAX_MESSAGE).deliver_fragments(feed & 0x80 != 0);
     let mut server = Connection::new(Role::Server, config);
     server.enable_deflate(deflate);
 

@@ -33,6 +33,7 @@
 
 mod inbound;
 mod outbound;
+mod payload;
 mod receive;
 mod state;
 mod timer;
@@ -48,6 +49,7 @@ use crate::frame::{FrameHeader, OpCode, Rsv};
 use crate::role::Role;
 use inbound::{Inbound, Received};
 use outbound::{Outbound, Payload};
+pub use payload::{BinaryPayload, TextPayload};
 pub use receive::ReceiveBuffer;
 use state::Lifecycle;
 pub use state::{CloseCause, State};
@@ -446,26 +448,19 @@ impl Connection {
 
     // ----- output ------------------------------------------------------
 
-    /// Sends a text message (copied once, into the output queue).
-    pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
-        self.send_message(MessageKind::Text, Payload::Borrowed(text.as_bytes()))
+    /// Sends a text message: a `&str` or `String` is copied once, into the
+    /// output queue; [`Utf8Bytes`] (what [`Event::Text`] carries) is
+    /// shared, so a server echoes or broadcasts a large one without
+    /// copying it.
+    pub fn send_text<'a>(&mut self, text: impl Into<TextPayload<'a>>) -> Result<(), SendError> {
+        self.send_message(MessageKind::Text, text.into().0)
     }
 
-    /// Sends a binary message (copied once, into the output queue).
-    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
-        self.send_message(MessageKind::Binary, Payload::Borrowed(data))
-    }
-
-    /// Sends a text message held in shared bytes: a server queues a large
-    /// one by reference, never copying it.
-    pub fn send_text_shared(&mut self, text: Utf8Bytes) -> Result<(), SendError> {
-        self.send_message(MessageKind::Text, Payload::Shared(text.into_bytes()))
-    }
-
-    /// Sends a binary message held in shared bytes: a server queues a large
-    /// one by reference, never copying it.
-    pub fn send_binary_shared(&mut self, data: Bytes) -> Result<(), SendError> {
-        self.send_message(MessageKind::Binary, Payload::Shared(data))
+    /// Sends a binary message: a `&[u8]` is copied once, into the output
+    /// queue; [`Bytes`] (what [`Event::Binary`] carries) or a `Vec<u8>` is
+    /// shared, so a large one is queued without a copy.
+    pub fn send_binary<'a>(&mut self, data: impl Into<BinaryPayload<'a>>) -> Result<(), SendError> {
+        self.send_message(MessageKind::Binary, data.into().0)
     }
 
     /// Sends one piece of a message whose size is not known up front; the

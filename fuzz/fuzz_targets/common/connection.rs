@@ -223,7 +223,7 @@ impl Harness {
                 assert!(text.len() as u64 <= max_message);
                 assert!(std::str::from_utf8(text.as_bytes()).is_ok());
                 let bytes = text.as_bytes().to_vec();
-                if self.conn.send_text_shared(text).is_ok() {
+                if self.conn.send_text(text).is_ok() {
                     self.out.expected.push_back((MessageKind::Text, bytes));
                 }
             }
@@ -231,7 +231,7 @@ impl Harness {
                 assert!(!self.deliver_fragments);
                 assert!(data.len() as u64 <= max_message);
                 let bytes = data.to_vec();
-                if self.conn.send_binary_shared(data).is_ok() {
+                if self.conn.send_binary(data).is_ok() {
                     self.out.expected.push_back((MessageKind::Binary, bytes));
                 }
             }
