@@ -104,7 +104,7 @@ pub(crate) struct Inbound {
     deliver_fragments: bool,
     /// The permessage-deflate receive side, once negotiated.
     #[cfg(feature = "deflate")]
-    pub(crate) decompressor: Option<crate::extensions::deflate::Decompressor>,
+    pub(crate) decompressor: Option<crate::extensions::deflate::codec::Decompressor>,
     /// Inflated bytes of the current frame.
     #[cfg(feature = "deflate")]
     inflated: BytesMut,
@@ -290,12 +290,12 @@ impl Inbound {
     /// The most payload a data frame may announce when its message may grow
     /// by `room` more bytes: `room`, or for a compressed frame the most that
     /// `room` bytes take compressed
-    /// ([`max_compressed_len`](crate::extensions::deflate::max_compressed_len):
+    /// ([`max_compressed_len`](crate::extensions::deflate::codec::max_compressed_len):
     /// `room + room / 8 + 1 KiB`).
     fn payload_allowance(room: u64, compressed: bool) -> u64 {
         #[cfg(feature = "deflate")]
         if compressed {
-            return crate::extensions::deflate::max_compressed_len(room);
+            return crate::extensions::deflate::codec::max_compressed_len(room);
         }
         let _ = compressed;
         room

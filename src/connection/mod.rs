@@ -160,7 +160,7 @@ pub struct Connection {
     rx_len_after_poll: usize,
     /// The permessage-deflate send side, once negotiated.
     #[cfg(feature = "deflate")]
-    compressor: Option<crate::extensions::deflate::Compressor>,
+    compressor: Option<crate::extensions::deflate::codec::Compressor>,
 }
 
 impl Connection {
@@ -196,7 +196,7 @@ impl Connection {
     /// allocate no compression state, and RSV1 stays a protocol error.
     #[cfg(feature = "deflate")]
     pub fn enable_deflate(&mut self, params: crate::extensions::deflate::DeflateParams) {
-        use crate::extensions::deflate::{Compressor, Decompressor};
+        use crate::extensions::deflate::codec::{Compressor, Decompressor};
         self.inbound.allow_rsv(Rsv::RSV1);
         self.inbound.decompressor = Some(Decompressor::new(self.role, &params));
         self.compressor = Some(Compressor::new(self.role, &params));
