@@ -1,24 +1,111 @@
 //! The data path of permessage-deflate (RFC 7692 §6, §7.2): the compressor
 //! and decompressor a connection uses once the extension was agreed (see
-//! the parent module for the negotiation and the memory each takes).
+//! the parent module for the negotiation and the memory each takes), behind
+//! [`DeflateCodec`], which the connection's codec
+//! ([`Codec`](crate::extensions::Codec)) calls.
 
 use alloc::boxed::Box;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 use super::DeflateParams;
 use crate::error::ProtocolError;
+use crate::frame::{FrameHeader, OpCode, Rsv};
 use crate::role::Role;
 
 /// The tail a sync flush ends with, removed by the sender and restored by
 /// the receiver (RFC 7692 §7.2.1, §7.2.2).
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
+/// permessage-deflate as the connection runs it: both halves, and the
+/// buffer a frame's payload is inflated into.
+#[derive(Debug)]
+pub(crate) struct DeflateCodec {
+    compressor: Compressor,
+    decompressor: Decompressor,
+    /// Inflated bytes of the current frame.
+    inflated: BytesMut,
+}
+
+impl DeflateCodec {
+    /// RFC 7692 §6: "This document allocates the RSV1 bit of the WebSocket
+    /// header for PMCEs and calls the bit the "Per-Message Compressed" bit.
+    /// On a WebSocket connection where a PMCE is in use, this bit indicates
+    /// whether a message is compressed or not."
+    pub(crate) const RSV: Rsv = Rsv::RSV1;
+
+    /// Both halves for `role`'s end, with the parameters agreed.
+    pub(crate) fn new(role: Role, params: &DeflateParams) -> DeflateCodec {
+        DeflateCodec {
+            compressor: Compressor::new(role, params),
+            decompressor: Decompressor::new(role, params),
+            inflated: BytesMut::new(),
+        }
+    }
+
+    /// RFC 7692 §6: "An endpoint MUST NOT set the "Per-Message Compressed"
+    /// bit of control frames and non-first fragments of a data message. An
+    /// endpoint receiving such a frame MUST _Fail the WebSocket
+    /// Connection_."
+    pub(crate) fn check_header(header: &FrameHeader) -> Result<(), ProtocolError> {
+        let rsv1 = header.rsv.contains(Self::RSV);
+        if rsv1 && (header.opcode.is_control() || header.opcode == OpCode::Continuation) {
+            return Err(ProtocolError::CompressedControlOrContinuation);
+        }
+        Ok(())
+    }
+
+    /// Whether the message `header` starts (its first frame) is compressed:
+    /// RSV1 set (§6).
+    pub(crate) fn is_compressed(header: &FrameHeader) -> bool {
+        header.rsv.contains(Self::RSV)
+    }
+
+    /// A whole message compressed, or `None` when it is shorter than the
+    /// agreed threshold (`min_compress_size`) and goes out as it is, RSV1
+    /// clear: the deflate overhead would outweigh the gain.
+    pub(crate) fn compress_message(&mut self, payload: &[u8]) -> Option<Bytes> {
+        if payload.len() < self.compressor.min_size {
+            return None;
+        }
+        Some(self.compressor.compress(payload, true).freeze())
+    }
+
+    /// One piece of a streamed message, compressed. The size is not known
+    /// up front, so a streamed message is always compressed, each piece
+    /// flushed to go out at once.
+    pub(crate) fn compress_fragment(&mut self, piece: &[u8], is_last: bool) -> Bytes {
+        self.compressor.compress(piece, is_last).freeze()
+    }
+
+    /// One frame's payload of a compressed message, inflated, into no more
+    /// than `room` bytes (see [`Decompressor::decompress`]).
+    pub(crate) fn inflate(
+        &mut self,
+        piece: &[u8],
+        is_last: bool,
+        room: u64,
+    ) -> Result<BytesMut, ProtocolError> {
+        self.decompressor
+            .decompress(piece, is_last, &mut self.inflated, room)?;
+        Ok(self.inflated.split())
+    }
+
+    /// Frees the inflate buffer when it holds nothing. The compressors'
+    /// state is fixed for the connection's life, and the compressor's
+    /// output space stays small on its own (at most 32 KiB).
+    pub(crate) fn release_idle_buffers(&mut self) {
+        if self.inflated.is_empty() {
+            self.inflated = BytesMut::new();
+        }
+    }
+}
+
 /// The sending half: compresses whole messages (or streamed pieces).
 pub(crate) struct Compressor {
     compress: Box<Compress>,
     reset_each_message: bool,
-    pub(crate) min_size: usize,
+    min_size: usize,
     out: BytesMut,
 }
 

@@ -33,6 +33,8 @@
 use alloc::string::ToString;
 use alloc::vec::Vec;
 
+use crate::connection::Connection;
+use crate::extensions::Codec;
 use crate::handshake::ExtensionOffer;
 
 pub(crate) mod codec;
@@ -92,6 +94,24 @@ pub struct DeflateParams {
     pub level: u32,
     /// The sender's threshold for compressing a message.
     pub min_compress_size: usize,
+}
+
+impl Connection {
+    /// Turns on permessage-deflate with the parameters the handshake agreed
+    /// (see [`extensions::deflate`](crate::extensions::deflate)). Call it
+    /// before any frame is exchanged. Connections that never call it
+    /// allocate no compression state, and RSV1 stays a protocol error.
+    ///
+    /// A handshake finished with [`Accept::deflate`] or
+    /// [`ClientConfig::deflate`] has done so already.
+    ///
+    /// [`Accept::deflate`]: crate::handshake::Accept::deflate
+    /// [`ClientConfig::deflate`]: crate::handshake::ClientConfig::deflate
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub fn enable_deflate(&mut self, params: DeflateParams) {
+        let codec = Codec::deflate(self.role(), &params);
+        self.install_codec(codec);
+    }
 }
 
 /// Why a server's answer cannot be accepted (RFC 7692 §5: "the client MUST
