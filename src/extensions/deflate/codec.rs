@@ -119,16 +119,7 @@ impl core::fmt::Debug for Compressor {
 
 impl Compressor {
     pub(crate) fn new(role: Role, params: &DeflateParams) -> Compressor {
-        let (bits, reset) = match role {
-            Role::Server => (
-                params.server_max_window_bits,
-                params.server_no_context_takeover,
-            ),
-            Role::Client => (
-                params.client_max_window_bits,
-                params.client_no_context_takeover,
-            ),
-        };
+        let (bits, reset) = agreed_for(params, role);
         // zlib cannot deflate with a 256-byte window (it silently uses 512).
         // Stored blocks never refer back at all, so they honour any window.
         let (level, bits) = if bits < 9 {
@@ -241,6 +232,22 @@ pub(crate) const fn max_compressed_len(room: u64) -> u64 {
     room.saturating_add(room / 8).saturating_add(FRAME_SLACK)
 }
 
+/// The window bits and the context reset agreed for what `sender`
+/// compresses (RFC 7692 §7.1.1, §7.1.2): its own compressor, or the
+/// decompressor of its peer.
+fn agreed_for(params: &DeflateParams, sender: Role) -> (u8, bool) {
+    match sender {
+        Role::Server => (
+            params.server_max_window_bits,
+            params.server_no_context_takeover,
+        ),
+        Role::Client => (
+            params.client_max_window_bits,
+            params.client_no_context_takeover,
+        ),
+    }
+}
+
 /// How far one of zlib's running byte counts moved during one call: never
 /// more than the buffer that call was given (`at_most`), so it fits in a
 /// `usize`; clamped to it all the same, never cast.
@@ -264,16 +271,7 @@ impl core::fmt::Debug for Decompressor {
 
 impl Decompressor {
     pub(crate) fn new(role: Role, params: &DeflateParams) -> Decompressor {
-        let (bits, reset) = match role.peer() {
-            Role::Server => (
-                params.server_max_window_bits,
-                params.server_no_context_takeover,
-            ),
-            Role::Client => (
-                params.client_max_window_bits,
-                params.client_no_context_takeover,
-            ),
-        };
+        let (bits, reset) = agreed_for(params, role.peer());
         // A larger window than the sender's decodes the same stream.
         Decompressor {
             decompress: Box::new(Decompress::new_with_window_bits(false, bits.max(9))),
