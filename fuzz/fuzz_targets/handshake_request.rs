@@ -44,7 +44,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 let accepted = request
                     .accept(accept)
                     .expect("an offered protocol is accepted");
-                let mut out = vec![0u8; accepted.response.encoded_len()];
+                let len = accepted
+                    .response
+                    .encoded_len()
+                    .expect("an accepted response can be written");
+                let mut out = vec![0u8; len];
                 assert_eq!(accepted.response.write(&mut out), Ok(out.len()));
             }
         }

@@ -5,18 +5,20 @@
 //! account for every input byte; the same input fed whole or in two chunks
 //! gives the same outcome (a rejection's body being the bytes that came with
 //! the head, so a prefix when split); a negotiated subprotocol is one that
-//! was offered.
+//! was offered. The leftover bytes are what the connection handed over holds
+//! undecoded.
 #![no_main]
 
+use wsproto::extensions::deflate::DeflateConfig;
 use wsproto::frame::Status;
-use wsproto::handshake::{ClientConfig, ClientHandshake, ExtensionOffer, HandshakeError, WsUrl};
+use wsproto::handshake::{ClientConfig, ClientHandshake, HandshakeError, WsUrl};
 
 fn client() -> ClientHandshake {
     let url = WsUrl::parse("ws://server.example.com/chat").unwrap();
     let config = ClientConfig::new()
         .protocol("chat")
         .protocol("superchat")
-        .extension(ExtensionOffer::new("permessage-deflate"));
+        .deflate(DeflateConfig::default());
     // The RFC's sample key, so that inputs can carry its accept value.
     ClientHandshake::new(&url, config, *b"the sample nonce").unwrap()
 }
@@ -31,7 +33,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     };
     match whole {
         Ok(Status::Complete(accepted)) => {
-            let leftover = &accepted.negotiated.leftover;
+            let leftover = accepted.connection.pending_input();
             assert!(leftover.len() <= data.len());
             let consumed = data.len() - leftover.len();
             assert_eq!(&leftover[..], &data[consumed..]);
@@ -41,9 +43,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             let split_leftover = match chunked.expect("split feeding failed where whole succeeded")
             {
                 Status::Complete(a) if consumed <= split => {
-                    [&a.negotiated.leftover[..], &data[split..]].concat()
+                    [a.connection.pending_input(), &data[split..]].concat()
                 }
-                Status::Complete(a) => a.negotiated.leftover.to_vec(),
+                Status::Complete(a) => a.connection.pending_input().to_vec(),
                 Status::Partial => panic!("split feeding incomplete"),
             };
             assert_eq!(split_leftover, &data[consumed..]);
