@@ -73,7 +73,7 @@ pub enum ProtocolError {
     /// §5.5.1: the close reason was not valid UTF-8.
     #[error("close reason is not valid UTF-8")]
     InvalidCloseReason,
-    /// RFC 7692 §6.1: RSV1 set on a control or continuation frame, where
+    /// RFC 7692 §6: RSV1 set on a control or continuation frame, where
     /// permessage-deflate gives it no meaning.
     #[error("RSV1 set on a control or continuation frame")]
     CompressedControlOrContinuation,

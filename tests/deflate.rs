@@ -1519,7 +1519,7 @@ fn memory_per_connection() {
 
 /// The compressor and decompressor alone, as `Compressor::new` and
 /// `Decompressor::new` build them (zlib-rs through flate2), for the split
-/// documented in `src/extensions/deflate.rs`.
+/// documented in `src/extensions/deflate/mod.rs`.
 #[test]
 fn memory_of_the_codec_halves() {
     use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};

@@ -42,7 +42,9 @@ fuzz_target!(|data: &[u8]| {
         0 => received.len().max(1),
         n => n,
     };
-    let config = Config::default().max_message_size(MAX_MESSAGE).deliver_fragments(feed & 0x80 != 0);
+    let config = Config::default()
+        .max_message_size(MAX_MESSAGE)
+        .deliver_fragments(feed & 0x80 != 0);
     let mut server = Connection::new(Role::Server, config);
     server.enable_deflate(deflate);
 
@@ -95,6 +97,7 @@ fn check_event(event: &Event, fragments_len: &mut u64) {
         }
         Event::Ping(p) | Event::Pong(p) => assert!(p.len() <= 125),
         Event::Close(frame) => assert!(frame.reason.len() <= 123),
+        other => panic!("an event of a kind not asked for: {other:?}"),
     }
 }
 

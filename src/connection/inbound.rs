@@ -9,6 +9,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use crate::config::Config;
 use crate::error::ProtocolError;
 use crate::event::{Event, MessageKind, Utf8Bytes};
+use crate::extensions::Codec;
 use crate::frame::{FrameDecoder, FrameHeader, OpCode, Rsv, Status};
 use crate::mask::apply_mask_at;
 use crate::role::Role;
@@ -70,9 +71,9 @@ pub(crate) enum Received {
 #[derive(Debug)]
 struct Message {
     kind: MessageKind,
-    /// RSV1 on the first frame: permessage-deflate compressed (RFC 7692 §6).
-    #[cfg(feature = "deflate")]
-    compressed: bool,
+    /// The first frame's reserved bits marked it as transformed by the
+    /// codec (permessage-deflate: compressed), so its payload is decoded.
+    transformed: bool,
     frames: u32,
     len: u64,
     utf8: Utf8Validator,
@@ -102,12 +103,6 @@ pub(crate) struct Inbound {
     max_message_size: u64,
     max_fragments: u32,
     deliver_fragments: bool,
-    /// The permessage-deflate receive side, once negotiated.
-    #[cfg(feature = "deflate")]
-    pub(crate) decompressor: Option<crate::extensions::deflate::Decompressor>,
-    /// Inflated bytes of the current frame.
-    #[cfg(feature = "deflate")]
-    inflated: BytesMut,
 }
 
 /// A receive buffer left this large and empty after a big message is
@@ -126,15 +121,10 @@ impl Inbound {
             max_message_size: config.max_message_size,
             max_fragments: config.max_fragments,
             deliver_fragments: config.deliver_fragments,
-            #[cfg(feature = "deflate")]
-            decompressor: None,
-            #[cfg(feature = "deflate")]
-            inflated: BytesMut::new(),
         }
     }
 
-    /// Lets an extension claim reserved bits.
-    #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
+    /// Lets the extensions' codec claim reserved bits.
     pub(crate) fn allow_rsv(&mut self, rsv: Rsv) {
         self.decoder = self.decoder.with_allowed_rsv(rsv);
     }
@@ -156,15 +146,12 @@ impl Inbound {
         if self.assembly.is_empty() {
             self.assembly = BytesMut::new();
         }
-        #[cfg(feature = "deflate")]
-        if self.inflated.is_empty() {
-            self.inflated = BytesMut::new();
-        }
     }
 
     /// Decodes the next item from the receive buffer, or `None` when more
-    /// bytes are needed.
-    pub(crate) fn next(&mut self) -> Result<Option<Received>, ProtocolError> {
+    /// bytes are needed; the payloads of transformed messages go through
+    /// `codec`.
+    pub(crate) fn next(&mut self, codec: &mut Codec) -> Result<Option<Received>, ProtocolError> {
         loop {
             if let Some(partial) = &mut self.partial {
                 if self.rx.is_empty() {
@@ -183,7 +170,7 @@ impl Inbound {
                 if frame_done {
                     self.partial = None;
                 }
-                if let Some(event) = self.data(piece, header.fin && frame_done, 0)? {
+                if let Some(event) = self.data(piece, header.fin && frame_done, 0, codec)? {
                     return Ok(Some(Received::Data(event)));
                 }
                 continue;
@@ -194,13 +181,13 @@ impl Inbound {
                 Status::Partial => return Ok(None),
             };
             if self.head_checked.is_none() {
-                self.check_sequence(&header)?;
+                self.check_sequence(&header, codec)?;
             }
             let total = frame_len(header_len, header.payload_len)?;
             if self.rx.len() < total {
                 if self.deliver_fragments && !header.opcode.is_control() {
                     self.rx.advance(header_len);
-                    self.start_frame(&header)?;
+                    self.start_frame(&header, codec)?;
                     self.partial = Some(PartialFrame {
                         header,
                         received: 0,
@@ -208,7 +195,7 @@ impl Inbound {
                     continue;
                 }
                 if !header.opcode.is_control() {
-                    self.check_early(&header, header_len)?;
+                    self.check_early(&header, header_len, codec)?;
                 }
                 self.rx.reserve(total - self.rx.len());
                 return Ok(None);
@@ -234,7 +221,7 @@ impl Inbound {
                 }
                 OpCode::Text | OpCode::Binary | OpCode::Continuation => {
                     if !started {
-                        self.start_frame(&header)?;
+                        self.start_frame(&header, codec)?;
                     }
                     let validator = self.text_validator();
                     unmask_checking(&mut payload[checked..], header.mask, checked, validator)?;
@@ -243,7 +230,7 @@ impl Inbound {
                     } else {
                         checked
                     };
-                    if let Some(event) = self.data(payload, header.fin, checked)? {
+                    if let Some(event) = self.data(payload, header.fin, checked, codec)? {
                         return Ok(Some(Received::Data(event)));
                     }
                 }
@@ -253,13 +240,10 @@ impl Inbound {
 
     /// The §5.4 sequencing rules and the size limit, judged from a header
     /// before its payload is waited for, so a bad frame fails fast.
-    fn check_sequence(&self, header: &FrameHeader) -> Result<(), ProtocolError> {
-        // RFC 7692 §6.1: RSV1 marks the first frame of a compressed message;
-        // the decoder let it through only when permessage-deflate is on.
-        let rsv1 = header.rsv.rsv1();
-        if rsv1 && (header.opcode.is_control() || header.opcode == OpCode::Continuation) {
-            return Err(ProtocolError::CompressedControlOrContinuation);
-        }
+    fn check_sequence(&self, header: &FrameHeader, codec: &Codec) -> Result<(), ProtocolError> {
+        // The reserved bits the decoder let through are the codec's; where
+        // they may stand is its rule (RFC 7692 §6 for permessage-deflate).
+        codec.check_header(header)?;
         if header.opcode.is_control() {
             return Ok(());
         }
@@ -274,12 +258,20 @@ impl Inbound {
             (None, _) => 0,
         };
         // The size limit, from the header, before the payload is waited
-        // for. A compressed frame's inflated size is checked as it is
-        // inflated, but the frame is buffered whole first: its own length
-        // is held to what the room left can take compressed.
+        // for. A transformed frame's decoded size is checked as it is
+        // decoded, but the frame is buffered whole first: its own length
+        // is held to what the room left can take encoded.
         let room = self.max_message_size.saturating_sub(so_far);
-        let compressed = rsv1 || self.is_compressed();
-        if header.payload_len > Self::payload_allowance(room, compressed) {
+        let transformed = match &self.message {
+            Some(message) => message.transformed,
+            None => codec.transforms(header),
+        };
+        let allowance = if transformed {
+            codec.max_frame_payload(room)
+        } else {
+            room
+        };
+        if header.payload_len > allowance {
             return Err(ProtocolError::MessageTooLarge {
                 max: self.max_message_size,
             });
@@ -287,30 +279,8 @@ impl Inbound {
         Ok(())
     }
 
-    /// The most payload a data frame may announce when its message may grow
-    /// by `room` more bytes: `room`, or for a compressed frame the most that
-    /// `room` bytes take compressed
-    /// ([`max_compressed_len`](crate::extensions::deflate::max_compressed_len):
-    /// `room + room / 8 + 1 KiB`).
-    fn payload_allowance(room: u64, compressed: bool) -> u64 {
-        #[cfg(feature = "deflate")]
-        if compressed {
-            return crate::extensions::deflate::max_compressed_len(room);
-        }
-        let _ = compressed;
-        room
-    }
-
-    /// Whether the message being received is compressed.
-    fn is_compressed(&self) -> bool {
-        #[cfg(feature = "deflate")]
-        return self.message.as_ref().is_some_and(|m| m.compressed);
-        #[cfg(not(feature = "deflate"))]
-        false
-    }
-
     /// Accounts for a data frame whose header has been accepted.
-    fn start_frame(&mut self, header: &FrameHeader) -> Result<(), ProtocolError> {
+    fn start_frame(&mut self, header: &FrameHeader, codec: &Codec) -> Result<(), ProtocolError> {
         match &mut self.message {
             Some(message) => {
                 message.frames += 1;
@@ -328,8 +298,7 @@ impl Inbound {
                 };
                 self.message = Some(Message {
                     kind,
-                    #[cfg(feature = "deflate")]
-                    compressed: header.rsv.rsv1(),
+                    transformed: codec.transforms(header),
                     frames: 1,
                     len: 0,
                     utf8: Utf8Validator::new(),
@@ -347,18 +316,19 @@ impl Inbound {
         &mut self,
         header: &FrameHeader,
         header_len: usize,
+        codec: &Codec,
     ) -> Result<(), ProtocolError> {
         let checked = match self.head_checked {
             Some(checked) => checked,
             None => {
-                self.start_frame(header)?;
+                self.start_frame(header, codec)?;
                 0
             }
         };
         let arrived = self.rx.len() - header_len;
         self.head_checked = Some(checked);
         let validator = match &mut self.message {
-            Some(m) if m.kind == MessageKind::Text && !Self::compressed(m) => &mut m.utf8,
+            Some(m) if m.kind == MessageKind::Text && !m.transformed => &mut m.utf8,
             _ => return Ok(()),
         };
         unmask_checking(
@@ -372,50 +342,38 @@ impl Inbound {
     }
 
     /// The validator of the message being received, when its payload is
-    /// text to check as it is unmasked (not compressed: that is checked
-    /// after inflating).
+    /// text to check as it is unmasked (not transformed: that is checked
+    /// once decoded).
     fn text_validator(&mut self) -> Option<&mut Utf8Validator> {
         match &mut self.message {
-            Some(m) if m.kind == MessageKind::Text && !Self::compressed(m) => Some(&mut m.utf8),
+            Some(m) if m.kind == MessageKind::Text && !m.transformed => Some(&mut m.utf8),
             _ => None,
         }
     }
 
-    fn compressed(_message: &Message) -> bool {
-        #[cfg(feature = "deflate")]
-        return _message.compressed;
-        #[cfg(not(feature = "deflate"))]
-        false
-    }
-
     /// Takes a piece of the current message's payload, the first `checked`
-    /// bytes of which were UTF-8-checked already; returns an event when one
-    /// is due.
+    /// bytes of which were UTF-8-checked already (decoded by `codec` first
+    /// when the message is transformed); returns an event when one is due.
     fn data(
         &mut self,
         piece: BytesMut,
         is_last: bool,
         checked: usize,
+        codec: &mut Codec,
     ) -> Result<Option<Event>, ProtocolError> {
         let Some(message) = &mut self.message else {
             return Ok(None);
         };
-        #[cfg(feature = "deflate")]
-        let piece = match (&mut self.decompressor, message.compressed) {
-            (Some(decompressor), true) => {
-                let room = self.max_message_size - message.len;
-                let max = self.max_message_size;
-                decompressor
-                    .decompress(&piece, is_last, &mut self.inflated, room)
-                    .map_err(|e| match e {
-                        ProtocolError::MessageTooLarge { .. } => {
-                            ProtocolError::MessageTooLarge { max }
-                        }
-                        e => e,
-                    })?;
-                self.inflated.split()
-            }
-            _ => piece,
+        let piece = if message.transformed {
+            let room = self.max_message_size - message.len;
+            let max = self.max_message_size;
+            // Decoding past the room left is past the message limit.
+            codec.decode(piece, is_last, room).map_err(|e| match e {
+                ProtocolError::MessageTooLarge { .. } => ProtocolError::MessageTooLarge { max },
+                e => e,
+            })?
+        } else {
+            piece
         };
         message.len += piece.len() as u64;
         if message.len > self.max_message_size {

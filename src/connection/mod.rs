@@ -45,6 +45,7 @@ use crate::close::{CloseCode, ClosePayload, MAX_REASON_LEN};
 use crate::config::Config;
 use crate::error::ProtocolError;
 use crate::event::{CloseFrame, Event, MessageKind, Utf8Bytes};
+use crate::extensions::Codec;
 use crate::frame::{FrameHeader, OpCode, Rsv};
 use crate::role::Role;
 use inbound::{Inbound, Received};
@@ -126,12 +127,10 @@ pub struct Connection {
     owed_pong: Option<([u8; 125], u8)>,
     /// The kind of the fragmented message being sent, if any.
     sending: Option<MessageKind>,
-    /// Input arrived since the clock was last read: the keepalive restarts
-    /// from the next reading.
     input_seen: bool,
-    /// The permessage-deflate send side, once negotiated.
-    #[cfg(feature = "deflate")]
-    compressor: Option<crate::extensions::deflate::Compressor>,
+    /// The extensions' message codec: what goes out and comes in
+    /// transformed (see [`Codec`]).
+    codec: Codec,
 }
 
 impl Connection {
@@ -152,29 +151,22 @@ impl Connection {
             owed_pong: None,
             sending: None,
             input_seen: false,
-            #[cfg(feature = "deflate")]
-            compressor: None,
+            codec: Codec::default(),
         }
     }
 
-    /// Turns on permessage-deflate with the parameters the handshake agreed
-    /// (see [`extensions::deflate`](crate::extensions::deflate)). Call it
-    /// before any frame is exchanged. Connections that never call it
-    /// allocate no compression state, and RSV1 stays a protocol error.
-    #[cfg(feature = "deflate")]
-    pub fn enable_deflate(&mut self, params: crate::extensions::deflate::DeflateParams) {
-        use crate::extensions::deflate::{Compressor, Decompressor};
-        self.inbound.allow_rsv(Rsv::RSV1);
-        self.inbound.decompressor = Some(Decompressor::new(self.role, &params));
-        self.compressor = Some(Compressor::new(self.role, &params));
+    /// Puts the message codec of the extensions agreed on in place (the
+    /// handshake's, or `enable_deflate`'s), before any frame is exchanged:
+    /// the frame decoder lets through the reserved bits it claims, and no
+    /// others (RFC 6455 §5.2).
+    pub(crate) fn install_codec(&mut self, codec: Codec) {
+        self.inbound.allow_rsv(codec.rsv());
+        self.codec = codec;
     }
 
     /// Whether permessage-deflate is on.
     pub fn is_deflate_enabled(&self) -> bool {
-        #[cfg(feature = "deflate")]
-        return self.compressor.is_some();
-        #[cfg(not(feature = "deflate"))]
-        false
+        self.codec.is_deflate()
     }
 
     /// This endpoint's role.
@@ -273,7 +265,7 @@ impl Connection {
         if !self.accepts_input() {
             return Ok(None);
         }
-        let received = match self.inbound.next() {
+        let received = match self.inbound.next(&mut self.codec) {
             Ok(Some(received)) => received,
             Ok(None) => return Ok(None),
             Err(error) => {
@@ -481,16 +473,10 @@ impl Connection {
         let mask = self.next_mask()?;
         let first = self.sending.is_none();
         self.sending = if is_last { None } else { Some(kind) };
-        #[cfg(feature = "deflate")]
-        if let Some(compressor) = &mut self.compressor {
-            // The size is not known up front, so a streamed message is
-            // always compressed, each piece flushed to go out at once.
-            let compressed = compressor.compress(data, is_last).freeze();
-            self.push_frame(opcode, first, is_last, mask, Payload::Shared(compressed));
-            return Ok(());
-        }
-        let _ = first;
-        self.push_frame(opcode, false, is_last, mask, Payload::Borrowed(data));
+        let encoded = self.codec.encode_fragment(data, is_last);
+        let (payload, rsv) = encoded_or_plain(encoded, Payload::Borrowed(data));
+        let rsv = if first { rsv } else { Rsv::NONE };
+        self.push_frame(opcode, rsv, is_last, mask, payload);
         Ok(())
     }
 
@@ -557,6 +543,7 @@ impl Connection {
     pub fn release_idle_buffers(&mut self) {
         self.inbound.release_idle_buffers();
         self.outbound.release_idle_buffers();
+        self.codec.release_idle_buffers();
     }
 
     /// Bytes queued for writing (a pong owed but not yet queued excluded):
@@ -625,16 +612,8 @@ impl Connection {
             return Err(SendError::NoRandomSource);
         }
         let opcode = data_opcode(kind);
-        #[cfg(feature = "deflate")]
-        let (payload, compressed) = match &mut self.compressor {
-            Some(c) if payload.as_slice().len() >= c.min_size => {
-                let bytes = c.compress(payload.as_slice(), true).freeze();
-                (Payload::Shared(bytes), true)
-            }
-            _ => (payload, false),
-        };
-        #[cfg(not(feature = "deflate"))]
-        let compressed = false;
+        let encoded = self.codec.encode_message(payload.as_slice());
+        let (payload, rsv) = encoded_or_plain(encoded, payload);
         let len = payload.as_slice().len();
         match self.config.max_send_frame {
             Some(max) if max > 0 && len > max => {
@@ -651,13 +630,14 @@ impl Connection {
                         OpCode::Continuation
                     };
                     let mask = self.next_mask()?;
-                    self.push_frame(op, compressed && at == 0, end == len, mask, piece);
+                    let rsv = if at == 0 { rsv } else { Rsv::NONE };
+                    self.push_frame(op, rsv, end == len, mask, piece);
                     at = end;
                 }
             }
             _ => {
                 let mask = self.next_mask()?;
-                self.push_frame(opcode, compressed, true, mask, payload);
+                self.push_frame(opcode, rsv, true, mask, payload);
             }
         }
         Ok(())
@@ -683,22 +663,23 @@ impl Connection {
         // A client without a random source cannot send; the public entry
         // points reject that case, and owed frames are dropped with it.
         if let Ok(mask) = self.next_mask() {
-            self.push_frame(opcode, false, true, mask, Payload::Borrowed(payload));
+            self.push_frame(opcode, Rsv::NONE, true, mask, Payload::Borrowed(payload));
         }
     }
 
-    /// Queues one frame; `rsv1` marks the first frame of a compressed message.
+    /// Queues one frame; `rsv` is what the codec set on the first frame of
+    /// a transformed message, and none otherwise.
     fn push_frame(
         &mut self,
         opcode: OpCode,
-        rsv1: bool,
+        rsv: Rsv,
         fin: bool,
         mask: Option<[u8; 4]>,
         payload: Payload<'_>,
     ) {
         let header = FrameHeader {
             fin,
-            rsv: if rsv1 { Rsv::RSV1 } else { Rsv::NONE },
+            rsv,
             opcode,
             mask,
             payload_len: payload.as_slice().len() as u64,
@@ -715,6 +696,15 @@ impl Connection {
         let mut key = [0; 4];
         random(&mut key);
         Ok(Some(key))
+    }
+}
+
+/// The payload to send and the reserved bits of its message's first frame:
+/// what the codec made of the message, or `plain` as it is, unmarked.
+fn encoded_or_plain(encoded: Option<(Bytes, Rsv)>, plain: Payload<'_>) -> (Payload<'_>, Rsv) {
+    match encoded {
+        Some((bytes, rsv)) => (Payload::Shared(bytes), rsv),
+        None => (plain, Rsv::NONE),
     }
 }
 

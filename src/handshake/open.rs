@@ -13,6 +13,7 @@ use super::error::HandshakeError;
 use super::extension::ExtensionOffer;
 use crate::config::Config;
 use crate::connection::Connection;
+use crate::extensions::Codec;
 use crate::role::Role;
 use alloc::vec::Vec;
 
@@ -87,13 +88,19 @@ impl Agreed {
     /// The connection of a completed handshake: `role`, `config`, the
     /// extensions' codecs, and the bytes that followed the head fed in.
     pub(super) fn open(&self, role: Role, config: Config, leftover: &[u8]) -> Connection {
-        #[allow(unused_mut)]
         let mut connection = Connection::new(role, config);
-        #[cfg(feature = "deflate")]
-        if let Some(params) = self.deflate {
-            connection.enable_deflate(params);
-        }
+        connection.install_codec(self.codec(role));
         connection.handle_input(leftover);
         connection
+    }
+
+    /// The message codec of the agreed extensions, for `role`'s end (the
+    /// empty one when none was agreed).
+    fn codec(&self, _role: Role) -> Codec {
+        #[cfg(feature = "deflate")]
+        if let Some(params) = &self.deflate {
+            return Codec::deflate(_role, params);
+        }
+        Codec::default()
     }
 }

@@ -76,19 +76,18 @@ pub fn run(role: Role, data: &[u8]) {
     };
     SEED.store(0, Ordering::Relaxed);
     let tight = setup & 0x40 != 0;
-    let config = Config {
-        max_frame_payload: if tight { 300 } else { 64 << 10 },
-        max_message_size: if tight { 1000 } else { 64 << 10 },
-        max_fragments: if tight { 4 } else { 100 },
-        deliver_fragments: setup & 0x01 != 0,
-        auto_pong: setup & 0x02 != 0,
-        max_send_frame: MAX_SEND_FRAME[usize::from(setup >> 2) & 3],
-        echo_close_code: setup & 0x10 != 0,
-        keepalive_interval: (setup & 0x20 != 0).then_some(Duration::from_secs(1)),
-        keepalive_timeout: Duration::from_secs(2),
-        close_timeout: Duration::from_secs(5),
-        random: Some(random),
-    };
+    let config = Config::default()
+        .max_frame_payload(if tight { 300 } else { 64 << 10 })
+        .max_message_size(if tight { 1000 } else { 64 << 10 })
+        .max_fragments(if tight { 4 } else { 100 })
+        .deliver_fragments(setup & 0x01 != 0)
+        .auto_pong(setup & 0x02 != 0)
+        .max_send_frame(MAX_SEND_FRAME[usize::from(setup >> 2) & 3])
+        .echo_close_code(setup & 0x10 != 0)
+        .keepalive_interval((setup & 0x20 != 0).then_some(Duration::from_secs(1)))
+        .keepalive_timeout(Duration::from_secs(2))
+        .close_timeout(Duration::from_secs(5))
+        .random(Some(random));
     let mut h = Harness::new(role, config, setup & 0x80 != 0);
 
     // The rest is chunks, each after a control byte: bits 0-4 the chunk's
@@ -266,6 +265,7 @@ impl Harness {
                 let code = (frame.code != CloseCode::NO_STATUS).then_some(frame.code);
                 self.peer_close = Some(code);
             }
+            other => panic!("an event of a kind not asked for: {other:?}"),
         }
     }
 
