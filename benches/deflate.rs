@@ -77,10 +77,7 @@ fn json(len: usize, seed: u64) -> String {
 /// Both ends' parameters, negotiated as on the wire.
 fn params(server_no_context_takeover: bool) -> (DeflateParams, DeflateParams) {
     let client = DeflateConfig::default();
-    let server = DeflateConfig {
-        server_no_context_takeover,
-        ..DeflateConfig::default()
-    };
+    let server = DeflateConfig::default().server_no_context_takeover(server_no_context_takeover);
     let offer = ExtensionOffer::parse_list(&client.offer().to_string()).unwrap();
     let (response, server_params) = server.negotiate(&offer).unwrap();
     let client_params = client.check_response(&[response]).unwrap().unwrap();

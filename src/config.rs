@@ -85,23 +85,8 @@ pub struct Config {
     pub random: Option<RandomSource>,
 }
 
-/// Setters, one per field, each documented on its field.
-macro_rules! setters {
-    ($($field:ident: $ty:ty),* $(,)?) => {
-        impl Config {
-            $(
-                #[doc = concat!("Sets [`Config::", stringify!($field), "`].")]
-                #[must_use]
-                pub const fn $field(mut self, $field: $ty) -> Config {
-                    self.$field = $field;
-                    self
-                }
-            )*
-        }
-    };
-}
-
 setters! {
+    Config {
     max_frame_payload: u64,
     max_message_size: u64,
     max_fragments: u32,
@@ -113,6 +98,7 @@ setters! {
     keepalive_interval: Option<Duration>,
     keepalive_timeout: Duration,
     random: Option<RandomSource>,
+    }
 }
 
 impl Default for Config {

@@ -99,6 +99,25 @@
 
 #[allow(unused_extern_crates)]
 extern crate alloc;
+
+/// A setter per field for a `#[non_exhaustive]` configuration struct, so
+/// that callers build one from its defaults (`T::default().field(value)`)
+/// and a new field is not a breaking change. Each is documented on its
+/// field.
+macro_rules! setters {
+    ($ty:ident { $($field:ident: $fty:ty),* $(,)? }) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets [`", stringify!($ty), "::", stringify!($field), "`].")]
+                #[must_use]
+                pub const fn $field(mut self, $field: $fty) -> $ty {
+                    self.$field = $field;
+                    self
+                }
+            )*
+        }
+    };
+}
 #[cfg(all(feature = "std", not(test)))]
 extern crate std;
 

@@ -96,10 +96,7 @@ fn text(s: &str) -> Event {
 
 /// Always compress (the RFC examples are shorter than the default threshold).
 fn eager() -> DeflateConfig {
-    DeflateConfig {
-        min_compress_size: 0,
-        ..DeflateConfig::default()
-    }
+    DeflateConfig::default().min_compress_size(0)
 }
 
 /// Runs the handshake's negotiation through the header syntax, as it goes
@@ -424,14 +421,13 @@ fn server_accepts_a_plain_offer_with_a_plain_response() {
     assert_eq!(response.to_string(), "permessage-deflate");
     assert_eq!(
         params,
-        DeflateParams {
-            server_no_context_takeover: false,
-            client_no_context_takeover: false,
-            server_max_window_bits: 15,
-            client_max_window_bits: 15,
-            level: 1,
-            min_compress_size: 32,
-        }
+        DeflateParams::default()
+            .server_no_context_takeover(false)
+            .client_no_context_takeover(false)
+            .server_max_window_bits(15)
+            .client_max_window_bits(15)
+            .level(1)
+            .min_compress_size(32)
     );
     // The name is case-insensitive.
     assert!(DeflateConfig::default()
@@ -502,10 +498,7 @@ fn server_picks_the_first_acceptable_offer() {
 
 #[test]
 fn server_honours_server_max_window_bits() {
-    let server = |bits: u8| DeflateConfig {
-        server_max_window_bits: bits,
-        ..DeflateConfig::default()
-    };
+    let server = |bits: u8| DeflateConfig::default().server_max_window_bits(bits);
     // §7.1.2.1: asked for a window, the server uses at most it and says so.
     for (offer, ours, expected) in [
         ("permessage-deflate; server_max_window_bits=10", 15, 10),
@@ -530,10 +523,7 @@ fn server_honours_server_max_window_bits() {
 
 #[test]
 fn server_honours_client_max_window_bits() {
-    let server = |bits: u8| DeflateConfig {
-        client_max_window_bits: bits,
-        ..DeflateConfig::default()
-    };
+    let server = |bits: u8| DeflateConfig::default().client_max_window_bits(bits);
     for (offer, ours, response, expected) in [
         // Without a value: the server may name a window, or not.
         (
@@ -577,11 +567,9 @@ fn server_honours_client_max_window_bits() {
 
 #[test]
 fn server_adds_no_context_takeover_as_configured_or_asked() {
-    let config = DeflateConfig {
-        server_no_context_takeover: true,
-        client_no_context_takeover: true,
-        ..DeflateConfig::default()
-    };
+    let config = DeflateConfig::default()
+        .server_no_context_takeover(true)
+        .client_no_context_takeover(true);
     let (response, params) = config.negotiate(&offers("permessage-deflate")).unwrap();
     assert_eq!(
         response.to_string(),
@@ -612,13 +600,11 @@ fn client_offers_what_it_is_configured_for() {
         DeflateConfig::default().offer().to_string(),
         "permessage-deflate; client_max_window_bits"
     );
-    let config = DeflateConfig {
-        server_no_context_takeover: true,
-        client_no_context_takeover: true,
-        server_max_window_bits: 10,
-        client_max_window_bits: 9,
-        ..DeflateConfig::default()
-    };
+    let config = DeflateConfig::default()
+        .server_no_context_takeover(true)
+        .client_no_context_takeover(true)
+        .server_max_window_bits(10)
+        .client_max_window_bits(9);
     assert_eq!(
         config.offer().to_string(),
         "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
@@ -626,11 +612,9 @@ fn client_offers_what_it_is_configured_for() {
     );
     // Our own server accepts every offer our client makes.
     for bits in 8..=15 {
-        let config = DeflateConfig {
-            server_max_window_bits: bits,
-            client_max_window_bits: bits,
-            ..DeflateConfig::default()
-        };
+        let config = DeflateConfig::default()
+            .server_max_window_bits(bits)
+            .client_max_window_bits(bits);
         let (c, s) = negotiate(&config, &DeflateConfig::default());
         assert_eq!(
             (c.server_max_window_bits, c.client_max_window_bits),
@@ -657,26 +641,19 @@ fn client_accepts_valid_responses() {
     );
     assert_eq!(
         params,
-        DeflateParams {
-            server_no_context_takeover: true,
-            client_no_context_takeover: true,
-            server_max_window_bits: 9,
-            client_max_window_bits: 8,
-            level: 1,
-            min_compress_size: 32,
-        }
+        DeflateParams::default()
+            .server_no_context_takeover(true)
+            .client_no_context_takeover(true)
+            .server_max_window_bits(9)
+            .client_max_window_bits(8)
+            .level(1)
+            .min_compress_size(32)
     );
     // Our own promise to reset holds even if the server does not repeat it.
-    let promise = DeflateConfig {
-        client_no_context_takeover: true,
-        ..DeflateConfig::default()
-    };
+    let promise = DeflateConfig::default().client_no_context_takeover(true);
     assert!(check(&promise, "permessage-deflate").client_no_context_takeover);
     // A smaller server window than asked is fine.
-    let asked = DeflateConfig {
-        server_max_window_bits: 10,
-        ..DeflateConfig::default()
-    };
+    let asked = DeflateConfig::default().server_max_window_bits(10);
     assert_eq!(
         check(&asked, "permessage-deflate; server_max_window_bits=9").server_max_window_bits,
         9
@@ -695,10 +672,7 @@ fn client_declined_means_no_compression() {
 #[test]
 fn client_window_setting_holds_without_the_parameter() {
     for bits in 8..=15 {
-        let config = DeflateConfig {
-            client_max_window_bits: bits,
-            ..DeflateConfig::default()
-        };
+        let config = DeflateConfig::default().client_max_window_bits(bits);
         for response in [
             "permessage-deflate",
             "permessage-deflate; server_no_context_takeover",
@@ -718,11 +692,9 @@ fn client_window_setting_holds_without_the_parameter() {
 #[test]
 fn client_rejects_invalid_responses() {
     use DeflateNegotiationError::*;
-    let asked_10 = DeflateConfig {
-        server_max_window_bits: 10,
-        client_max_window_bits: 10,
-        ..DeflateConfig::default()
-    };
+    let asked_10 = DeflateConfig::default()
+        .server_max_window_bits(10)
+        .client_max_window_bits(10);
     for (config, response, expected) in [
         (
             DeflateConfig::default(),
@@ -858,19 +830,17 @@ fn context_takeover_shrinks_repeated_messages_and_no_context_takeover_does_not()
         ]
     };
     // The server resets (asked by the client, or by its own choice).
-    for (client, server) in from_either_end(DeflateConfig {
-        server_no_context_takeover: true,
-        ..DeflateConfig::default()
-    }) {
+    for (client, server) in
+        from_either_end(DeflateConfig::default().server_no_context_takeover(true))
+    {
         let (c, s) = sizes(client, server);
         assert!(c[1] < c[0] / 4, "{c:?}");
         assert!(s[0] == s[1] && s[1] == s[2], "{s:?}");
     }
     // The client resets (its own promise, or asked by the server).
-    for (client, server) in from_either_end(DeflateConfig {
-        client_no_context_takeover: true,
-        ..DeflateConfig::default()
-    }) {
+    for (client, server) in
+        from_either_end(DeflateConfig::default().client_no_context_takeover(true))
+    {
         let (c, s) = sizes(client, server);
         assert!(c[0] == c[1] && c[1] == c[2], "{c:?}");
         assert!(s[1] < s[0] / 4, "{s:?}");
@@ -892,13 +862,11 @@ fn every_window_size_round_trips_both_ways() {
     ];
     for bits in 8..=15u8 {
         for no_context_takeover in [false, true] {
-            let config = DeflateConfig {
-                server_max_window_bits: bits,
-                client_max_window_bits: bits,
-                server_no_context_takeover: no_context_takeover,
-                client_no_context_takeover: no_context_takeover,
-                ..DeflateConfig::default()
-            };
+            let config = DeflateConfig::default()
+                .server_max_window_bits(bits)
+                .client_max_window_bits(bits)
+                .server_no_context_takeover(no_context_takeover)
+                .client_no_context_takeover(no_context_takeover);
             let (mut client, mut server) = deflate_pair(Config::default(), &config, &config);
             both_ways(&mut client, &mut server, |from, to| {
                 let frames = round_trip(from, to, &messages);
@@ -1154,10 +1122,7 @@ fn rsv1_without_deflate_is_a_reserved_bit() {
 
 #[test]
 fn messages_under_the_threshold_go_out_uncompressed() {
-    let config = DeflateConfig {
-        min_compress_size: 100,
-        ..DeflateConfig::default()
-    };
+    let config = DeflateConfig::default().min_compress_size(100);
     let (mut client, mut server) = deflate_pair(Config::default(), &config, &config);
     let messages = vec![
         (MessageKind::Text, json_text(99).into_bytes()),
@@ -1241,10 +1206,7 @@ fn invalid_utf8_fails_fast_in_the_first_compressed_fragment() {
 /// 10 MB of zeros, compressed by a server at level 9, in frames of at most
 /// `max_frame` bytes.
 fn zip_bomb(max_frame: Option<usize>) -> Vec<u8> {
-    let config = DeflateConfig {
-        level: 9,
-        ..DeflateConfig::default()
-    };
+    let config = DeflateConfig::default().level(9);
     let mut server = deflate_end(
         Role::Server,
         Config::default().max_send_frame(max_frame),
@@ -1400,7 +1362,7 @@ fn a_compressed_message_at_the_limit_arrives_though_its_frame_is_larger() {
     // whole and streamed in flushed 1000-byte frames.
     const LIMIT: usize = 64 << 10;
     for level in [0, 1, 9] {
-        let sender = DeflateConfig { level, ..eager() };
+        let sender = eager().level(level);
         for (len, ok) in [(LIMIT - 1, true), (LIMIT, true), (LIMIT + 1, false)] {
             let data = noise(len, level.into());
             for streamed in [false, true] {
@@ -1456,11 +1418,9 @@ fn a_compressed_message_at_the_limit_arrives_though_its_frame_is_larger() {
 /// a compressed message each way (the decompressor's window is allocated
 /// when first used).
 fn connection_memory(bits: Option<u8>) -> (isize, isize) {
-    let config = DeflateConfig {
-        server_max_window_bits: bits.unwrap_or(15),
-        client_max_window_bits: bits.unwrap_or(15),
-        ..DeflateConfig::default()
-    };
+    let config = DeflateConfig::default()
+        .server_max_window_bits(bits.unwrap_or(15))
+        .client_max_window_bits(bits.unwrap_or(15));
     let params = bits.map(|_| negotiate(&config, &config));
     let (mut server, at_start, _) = measure(|| {
         let mut server = Connection::new(Role::Server, Config::default());

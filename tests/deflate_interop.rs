@@ -183,13 +183,11 @@ fn a_websockets_client_asking_for_10_bit_windows_against_our_server() {
 #[test]
 fn a_websockets_client_against_our_server_with_small_windows_and_no_context_takeover() {
     let Some(python) = python() else { return };
-    let ours = DeflateConfig {
-        server_no_context_takeover: true,
-        client_no_context_takeover: true,
-        server_max_window_bits: 9,
-        client_max_window_bits: 9,
-        ..DeflateConfig::default()
-    };
+    let ours = DeflateConfig::default()
+        .server_no_context_takeover(true)
+        .client_no_context_takeover(true)
+        .server_max_window_bits(9)
+        .client_max_window_bits(9);
     let (report, stdout) = python_client_against_our_server(&python, Some(12), ours);
     assert_eq!(
         report.response,

@@ -173,10 +173,7 @@ fn client_and_server_in_memory_with_an_extension() {
         request.extensions()[0].param("client_max_window_bits"),
         Some(None)
     );
-    let server_deflate = DeflateConfig {
-        client_max_window_bits: 10,
-        ..DeflateConfig::default()
-    };
+    let server_deflate = DeflateConfig::default().client_max_window_bits(10);
     let accept = Accept::new()
         .protocol("p1")
         .deflate(server_deflate)

@@ -30,14 +30,13 @@ fuzz_target!(|data: &[u8]| {
     let Some((&[params, feed], received)) = data.split_first_chunk::<2>() else {
         return;
     };
-    let deflate = DeflateParams {
-        server_max_window_bits: 8 + (params & 0b111),
-        client_max_window_bits: 8 + ((params >> 3) & 0b111),
-        server_no_context_takeover: params & 0x40 != 0,
-        client_no_context_takeover: params & 0x80 != 0,
-        level: 1,
-        min_compress_size: 32,
-    };
+    let deflate = DeflateParams::default()
+        .server_max_window_bits(8 + (params & 0b111))
+        .client_max_window_bits(8 + ((params >> 3) & 0b111))
+        .server_no_context_takeover(params & 0x40 != 0)
+        .client_no_context_takeover(params & 0x80 != 0)
+        .level(1)
+        .min_compress_size(32);
     let chunk = match usize::from(feed & 0x7f) {
         0 => received.len().max(1),
         n => n,

@@ -42,8 +42,11 @@ pub(crate) mod codec;
 /// The extension's registered name.
 pub const NAME: &str = "permessage-deflate";
 
-/// What an endpoint is willing to negotiate, and how it compresses.
+/// What an endpoint is willing to negotiate, and how it compresses. Built
+/// from the defaults with a setter per field
+/// (`DeflateConfig::default().client_max_window_bits(12)`).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeflateConfig {
     /// Ask (client) or decide (server) that the server resets its
     /// compression context after each message.
@@ -79,8 +82,12 @@ impl Default for DeflateConfig {
     }
 }
 
-/// The parameters agreed for one connection.
+/// The parameters agreed for one connection, as
+/// [`DeflateConfig::negotiate`] and [`DeflateConfig::check_response`] give
+/// them (for [`Connection::enable_deflate`]); the default is what two
+/// default configurations agree on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DeflateParams {
     /// The server resets its compression context after each message.
     pub server_no_context_takeover: bool,
@@ -94,6 +101,42 @@ pub struct DeflateParams {
     pub level: u32,
     /// The sender's threshold for compressing a message.
     pub min_compress_size: usize,
+}
+
+setters! {
+    DeflateConfig {
+        server_no_context_takeover: bool,
+        client_no_context_takeover: bool,
+        server_max_window_bits: u8,
+        client_max_window_bits: u8,
+        level: u32,
+        min_compress_size: usize,
+    }
+}
+
+setters! {
+    DeflateParams {
+        server_no_context_takeover: bool,
+        client_no_context_takeover: bool,
+        server_max_window_bits: u8,
+        client_max_window_bits: u8,
+        level: u32,
+        min_compress_size: usize,
+    }
+}
+
+impl Default for DeflateParams {
+    fn default() -> Self {
+        let config = DeflateConfig::default();
+        DeflateParams {
+            server_no_context_takeover: config.server_no_context_takeover,
+            client_no_context_takeover: config.client_no_context_takeover,
+            server_max_window_bits: config.server_max_window_bits,
+            client_max_window_bits: config.client_max_window_bits,
+            level: config.level,
+            min_compress_size: config.min_compress_size,
+        }
+    }
 }
 
 impl Connection {
