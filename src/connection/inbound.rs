@@ -79,12 +79,21 @@ struct Message {
     utf8: Utf8Validator,
 }
 
-/// A data frame whose header has been consumed and whose payload is being
-/// delivered as it arrives (fragment delivery only).
-#[derive(Debug)]
-struct PartialFrame {
-    header: FrameHeader,
-    received: u64,
+/// Where the receive path stands in the frame at the head of the buffer:
+/// one state for the three ways a frame is received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Receiving {
+    /// At a frame boundary: the next bytes are a header.
+    Header,
+    /// A data frame whose header is at the head of the buffer and whose
+    /// payload is still arriving, to be delivered whole: it has been
+    /// accounted for, and its first `checked` payload bytes are unmasked
+    /// and UTF-8-checked already (§8.1: invalid text fails at the first bad
+    /// byte, not when the frame ends).
+    Arriving { checked: usize },
+    /// Fragment delivery: the header is consumed and the payload is handed
+    /// up as it arrives, `received` bytes so far.
+    Streaming { header: FrameHeader, received: u64 },
 }
 
 #[derive(Debug)]
@@ -93,11 +102,7 @@ pub(crate) struct Inbound {
     pub(crate) rx: BytesMut,
     decoder: FrameDecoder,
     message: Option<Message>,
-    partial: Option<PartialFrame>,
-    /// For a data frame at the head of `rx` whose payload is still
-    /// arriving: it has been accounted for, and this many payload bytes
-    /// are unmasked and checked already.
-    head_checked: Option<usize>,
+    receiving: Receiving,
     /// Fragments of the current message, when reassembling.
     assembly: BytesMut,
     max_message_size: u64,
@@ -115,8 +120,7 @@ impl Inbound {
             rx: BytesMut::new(),
             decoder: FrameDecoder::new(role).with_max_payload(config.max_frame_payload),
             message: None,
-            partial: None,
-            head_checked: None,
+            receiving: Receiving::Header,
             assembly: BytesMut::new(),
             max_message_size: config.max_message_size,
             max_fragments: config.max_fragments,
@@ -134,8 +138,7 @@ impl Inbound {
         self.rx = BytesMut::new();
         self.assembly = BytesMut::new();
         self.message = None;
-        self.partial = None;
-        self.head_checked = None;
+        self.receiving = Receiving::Header;
     }
 
     /// Frees the buffers that hold nothing, for a connection going idle.
@@ -153,23 +156,24 @@ impl Inbound {
     /// `codec`.
     pub(crate) fn next(&mut self, codec: &mut Codec) -> Result<Option<Received>, ProtocolError> {
         loop {
-            if let Some(partial) = &mut self.partial {
+            if let Receiving::Streaming { header, received } = self.receiving {
                 if self.rx.is_empty() {
                     return Ok(None);
                 }
-                let header = partial.header;
-                let left = header.payload_len - partial.received;
+                let left = header.payload_len - received;
                 let take =
                     usize::try_from(left).map_or(self.rx.len(), |left| left.min(self.rx.len()));
                 let mut piece = self.rx.split_to(take);
                 if let Some(key) = header.mask {
-                    apply_mask_at(&mut piece, key, partial.received);
+                    apply_mask_at(&mut piece, key, received);
                 }
-                partial.received += take as u64;
-                let frame_done = partial.received == header.payload_len;
-                if frame_done {
-                    self.partial = None;
-                }
+                let received = received + take as u64;
+                let frame_done = received == header.payload_len;
+                self.receiving = if frame_done {
+                    Receiving::Header
+                } else {
+                    Receiving::Streaming { header, received }
+                };
                 if let Some(event) = self.data(piece, header.fin && frame_done, 0, codec)? {
                     return Ok(Some(Received::Data(event)));
                 }
@@ -180,7 +184,11 @@ impl Inbound {
                 Status::Complete(h) => h,
                 Status::Partial => return Ok(None),
             };
-            if self.head_checked.is_none() {
+            let arriving = match self.receiving {
+                Receiving::Arriving { checked } => Some(checked),
+                _ => None,
+            };
+            if arriving.is_none() {
                 self.check_sequence(&header, codec)?;
             }
             let total = frame_len(header_len, header.payload_len)?;
@@ -188,10 +196,10 @@ impl Inbound {
                 if self.deliver_fragments && !header.opcode.is_control() {
                     self.rx.advance(header_len);
                     self.start_frame(&header, codec)?;
-                    self.partial = Some(PartialFrame {
+                    self.receiving = Receiving::Streaming {
                         header,
                         received: 0,
-                    });
+                    };
                     continue;
                 }
                 if !header.opcode.is_control() {
@@ -200,8 +208,9 @@ impl Inbound {
                 self.rx.reserve(total - self.rx.len());
                 return Ok(None);
             }
-            let started = self.head_checked.is_some();
-            let checked = self.head_checked.take().unwrap_or(0);
+            let started = arriving.is_some();
+            let checked = arriving.unwrap_or(0);
+            self.receiving = Receiving::Header;
             let mut payload = self.rx.split_to(total);
             payload.advance(header_len);
             self.release_rx();
@@ -318,15 +327,15 @@ impl Inbound {
         header_len: usize,
         codec: &Codec,
     ) -> Result<(), ProtocolError> {
-        let checked = match self.head_checked {
-            Some(checked) => checked,
-            None => {
+        let checked = match self.receiving {
+            Receiving::Arriving { checked } => checked,
+            _ => {
                 self.start_frame(header, codec)?;
                 0
             }
         };
         let arrived = self.rx.len() - header_len;
-        self.head_checked = Some(checked);
+        self.receiving = Receiving::Arriving { checked };
         let validator = match &mut self.message {
             Some(m) if m.kind == MessageKind::Text && !m.transformed => &mut m.utf8,
             _ => return Ok(()),
@@ -337,7 +346,7 @@ impl Inbound {
             checked,
             Some(validator),
         )?;
-        self.head_checked = Some(arrived);
+        self.receiving = Receiving::Arriving { checked: arrived };
         Ok(())
     }
 
