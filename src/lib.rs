@@ -26,7 +26,8 @@
 //! 3. send what the application wants (`send_*`, `close`);
 //! 4. drain output with [`Connection::poll_transmit`] and
 //!    [`Connection::advance_transmit`] until empty;
-//! 5. at [`Connection::poll_timeout`], call [`Connection::handle_timeout`];
+//! 5. ask [`Connection::poll_timeout`] for the next deadline, given the
+//!    time; when it comes, call [`Connection::handle_timeout`];
 //! 6. close the transport when [`Connection::should_close_transport`] says so.
 //!
 //! ```

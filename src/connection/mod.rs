@@ -106,8 +106,10 @@ pub enum SendError {
 ///    (or [`transmit_chunks`](Self::transmit_chunks) for a vectored write)
 ///    and report what was written with
 ///    [`advance_transmit`](Self::advance_transmit).
-/// 5. Timers: when the clock reaches [`poll_timeout`](Self::poll_timeout),
-///    call [`handle_timeout`](Self::handle_timeout), then go to 4.
+/// 5. Timers: [`poll_timeout(now)`](Self::poll_timeout) gives the next
+///    deadline (and is the connection's reading of the clock: call it after
+///    input and commands); when the clock reaches it, call
+///    [`handle_timeout`](Self::handle_timeout), then go to 4.
 /// 6. When [`should_close_transport`](Self::should_close_transport) is true,
 ///    close the transport and drop the connection.
 ///
