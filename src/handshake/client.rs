@@ -195,9 +195,7 @@ impl ClientHandshake {
 
     /// The request as bytes.
     pub fn request_to_vec(&self) -> Result<Vec<u8>, UsageError> {
-        let mut out = Vec::new();
-        self.write_request_to_vec(&mut out)?;
-        Ok(out)
+        write::to_vec(|s| self.encode(s))
     }
 
     /// The request, in the order of the example of §1.2: `GET` of the

@@ -92,9 +92,7 @@ impl Response {
 
     /// The response as bytes, checked as [`Response::write`] does.
     pub fn to_vec(&self) -> Result<Vec<u8>, UsageError> {
-        let mut out = Vec::new();
-        self.write_to_vec(&mut out)?;
-        Ok(out)
+        write::to_vec(|s| self.encode(s))
     }
 
     /// Checks how the content is framed (RFC 9110 §6.4.1, §8.6; RFC 9112

@@ -102,6 +102,13 @@ pub(crate) fn write_to_vec(
     Ok(len)
 }
 
+/// A checked head in a new vector.
+pub(crate) fn to_vec(encode: impl Fn(&mut dyn Sink)) -> Result<Vec<u8>, UsageError> {
+    let mut out = Vec::new();
+    write_to_vec(&mut out, encode)?;
+    Ok(out)
+}
+
 /// `fmt::Write` over a [`Sink`], for numbers.
 struct FmtSink<'a>(&'a mut dyn Sink);
 
