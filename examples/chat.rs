@@ -6,6 +6,9 @@
 //! cargo run --release --example chat                      # http://127.0.0.1:8080/
 //! cargo run --release --example chat -- 127.0.0.1:9000    # another address
 //! cargo run --release --features deflate --example chat   # with permessage-deflate
+//! # several processes sharing the room through Redis pub/sub:
+//! cargo run --release --example chat -- 127.0.0.1:9001 --redis redis://127.0.0.1:6379
+//! cargo run --release --example chat -- 127.0.0.1:9002 --redis redis://127.0.0.1:6379
 //! ```
 //!
 //! Every message a browser sends is broadcast to every connected browser,
@@ -17,7 +20,16 @@
 //! client has fallen too far behind and is closed with 1013 (try again
 //! later), so a slow or dead browser cannot stall the others. A thread also
 //! stops reading from its socket while its own output is backed up.
+//!
+//! With `--redis`, the room spans every process started with the same
+//! Redis: what a browser sends is published on one channel, and each
+//! process delivers what the channel carries to its own browsers. Redis
+//! orders the channel, so every browser, whichever process it is connected
+//! to, sees the same messages in the same order. Behind a load balancer,
+//! N such processes serve one room (see the README).
 
+#[path = "chat/redis.rs"]
+mod redis;
 mod support;
 
 use std::collections::HashMap;
@@ -62,12 +74,20 @@ struct Client {
     kicked: Arc<AtomicBool>,
 }
 
+/// The Redis channel the processes of one room share.
+const CHANNEL: &str = "wsproto-chat";
+
 /// The room: every client's queue, behind one lock held only for
 /// non-blocking work.
 #[derive(Default)]
 struct Hub {
     next_id: AtomicU64,
     clients: Mutex<HashMap<u64, Client>>,
+    /// With `--redis`: where room-wide messages go, to come back through
+    /// the subscription (to this process and the others).
+    relay: Option<redis::Publisher>,
+    /// What tells this process's guests apart from the others' (its port).
+    node: String,
 }
 
 /// What a connection's thread keeps of its registration.
@@ -87,7 +107,7 @@ impl Hub {
             return None;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let name = format!("guest-{id}");
+        let name = format!("guest-{id}{}", self.node);
         let (tx, rx) = sync_channel(QUEUE_MESSAGES);
         let kicked = Arc::new(AtomicBool::new(false));
         let hello = format!(
@@ -104,8 +124,9 @@ impl Hub {
                 kicked: kicked.clone(),
             },
         );
+        drop(clients);
         let join = format!(r#"{{"type":"join","name":{}}}"#, json_string(&name));
-        Self::send_all(&mut clients, join.into());
+        self.broadcast(join.into());
         Some(Member {
             id,
             name,
@@ -116,14 +137,26 @@ impl Hub {
 
     /// Unregisters a client and announces its leaving to the others.
     fn leave(&self, member: &Member) {
-        let mut clients = self.clients.lock().unwrap();
-        clients.remove(&member.id);
+        self.clients.lock().unwrap().remove(&member.id);
         let leave = format!(r#"{{"type":"leave","name":{}}}"#, json_string(&member.name));
-        Self::send_all(&mut clients, leave.into());
+        self.broadcast(leave.into());
     }
 
-    /// Queues `message` for every client, without waiting.
+    /// Sends `message` to the whole room: through Redis when the room spans
+    /// processes, else straight to this process's clients.
     fn broadcast(&self, message: Utf8Bytes) {
+        match &self.relay {
+            Some(relay) => {
+                if let Err(e) = relay.publish(CHANNEL, message.as_bytes()) {
+                    eprintln!("redis: publish failed: {e}");
+                }
+            }
+            None => self.deliver(message),
+        }
+    }
+
+    /// Queues `message` for every client of this process, without waiting.
+    fn deliver(&self, message: Utf8Bytes) {
         Self::send_all(&mut self.clients.lock().unwrap(), message);
     }
 
@@ -344,20 +377,50 @@ fn is_timeout(e: &io::Error) -> bool {
 }
 
 fn main() -> io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let mut args = std::env::args().skip(1);
+    let mut addr = "127.0.0.1:8080".to_string();
+    let mut redis_url = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--redis" => redis_url = args.next(),
+            _ => addr = arg,
+        }
+    }
     let listener = TcpListener::bind(&addr)?;
     let compression = if cfg!(feature = "deflate") {
         "permessage-deflate offered to browsers"
     } else {
         "no compression; build with --features deflate for permessage-deflate"
     };
-    println!(
-        "chat: open http://{}/ in a browser ({compression})",
-        listener.local_addr()?
-    );
-    let hub = Arc::new(Hub::default());
+    let local = listener.local_addr()?;
+    let mut hub = Hub::default();
+    if let Some(url) = &redis_url {
+        let redis_addr = redis::address(url)?;
+        hub.relay = Some(redis::Publisher::connect(&redis_addr)?);
+        hub.node = format!("@{}", local.port());
+        let subscriber = redis::Subscriber::connect(&redis_addr, CHANNEL)?;
+        let hub = Arc::new(hub);
+        let delivering = hub.clone();
+        std::thread::spawn(move || {
+            let result = subscriber.run(|message| match String::from_utf8(message) {
+                Ok(text) => delivering.deliver(text.into()),
+                Err(_) => eprintln!("redis: a message that is not UTF-8, dropped"),
+            });
+            // Without it the room would silently split: stop instead.
+            eprintln!("redis: subscription ended: {result:?}");
+            std::process::exit(1);
+        });
+        println!(
+            "chat: open http://{local}/ in a browser ({compression}; room shared through {url})"
+        );
+        return serve_forever(listener, hub);
+    }
+    println!("chat: open http://{local}/ in a browser ({compression})");
+    serve_forever(listener, Arc::new(hub))
+}
+
+/// A thread per connection, sharing the room.
+fn serve_forever(listener: TcpListener, hub: Arc<Hub>) -> io::Result<()> {
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
         let hub = hub.clone();
