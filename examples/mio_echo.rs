@@ -4,6 +4,7 @@
 //!
 //! ```sh
 //! cargo run --release --example mio_echo -- 127.0.0.1:9004
+//! cargo run --release --example mio_echo -- 127.0.0.1:9004 --threads 4
 //! ```
 //!
 //! Every text and binary message is sent back unchanged; with the `deflate`
@@ -21,7 +22,8 @@
 //!    keeps the rest queued until the socket is writable again;
 //! 2. **read** into one buffer shared by all connections and hand the bytes
 //!    to `handle_input`, then drain the events, queueing each echo by
-//!    reference (`send_*_shared`: the payload received is the one sent);
+//!    reference (`send_text`/`send_binary` of the event's shared bytes:
+//!    the payload received is the one sent);
 //! 3. repeat, with two brakes:
 //!    - **backpressure**: past [`MAX_PENDING`] bytes of unsent output the
 //!      connection is not read from until the peer has taken some (TCP's
@@ -40,6 +42,18 @@
 //!
 //! Timers (the handshake deadline, and the connection's own `poll_timeout`)
 //! sit in one heap of deadlines, at most one live entry per connection.
+//!
+//! # Across cores
+//!
+//! `--threads N` runs N such loops, each on its own thread with its own
+//! listening socket bound to the same address with `SO_REUSEPORT`: the
+//! kernel spreads new connections over the N sockets, and a connection
+//! then lives on one loop for good. The loops share nothing, no lock and no
+//! queue, so they scale with the cores as long as connections are spread
+//! evenly; what one loop holds (its slots, timers and read buffer) is
+//! its own. On 64 cores that is 64 independent loops, the shape
+//! uWebSockets and nginx use; what would stop it scaling is shared state,
+//! and there is none on the hot path.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -502,26 +516,76 @@ impl Server {
 }
 
 fn main() -> io::Result<()> {
+    let usage = "usage: mio_echo [ADDR] [--threads N] [--stats]";
     let mut addr = None;
     let mut stats = false;
-    for arg in std::env::args().skip(1) {
+    let mut threads = 1usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--stats" => stats = true,
+            "--threads" => {
+                threads = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, usage))?;
+            }
             _ if addr.is_none() && !arg.starts_with("--") => addr = Some(arg),
             _ => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!("unexpected argument {arg}\nusage: mio_echo [ADDR] [--stats]"),
+                    format!("unexpected argument {arg}\n{usage}"),
                 ))
             }
         }
     }
-    let addr = addr.unwrap_or_else(|| "127.0.0.1:9004".into());
-    let std_listener = std::net::TcpListener::bind(&addr)?;
-    std_listener.set_nonblocking(true)?;
+    let addr: std::net::SocketAddr = addr
+        .as_deref()
+        .unwrap_or("127.0.0.1:9004")
+        .parse()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{e}\n{usage}")))?;
+    // The first socket fixes the port (`:0` picks one); the others join it.
+    let first = listen(addr, threads > 1)?;
+    let addr = first.local_addr()?;
+    println!("echo server listening on ws://{addr}");
+    if stats {
+        println!(
+            "size_of: Client {} bytes (Connection {}), table slot {} bytes",
+            std::mem::size_of::<Client>(),
+            std::mem::size_of::<Connection>(),
+            std::mem::size_of::<Option<Box<Client>>>() + std::mem::size_of::<u32>(),
+        );
+    }
+    let mut loops = Vec::new();
+    for _ in 1..threads {
+        let listener = listen(addr, true)?;
+        loops.push(std::thread::spawn(move || run(listener, false)));
+    }
+    run(first, stats)
+}
+
+/// A non-blocking listening socket on `addr`, with `SO_REUSEPORT` when
+/// several loops share the address.
+fn listen(addr: std::net::SocketAddr, reuse_port: bool) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    #[cfg(unix)]
+    socket.set_reuse_port(reuse_port)?;
+    #[cfg(not(unix))]
+    let _ = reuse_port;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
+/// One event loop, on the calling thread, serving what `listener` accepts.
+fn run(listener: std::net::TcpListener, stats: bool) -> io::Result<()> {
     let mut server = Server {
         poll: Poll::new()?,
-        listener: TcpListener::from_std(std_listener),
+        listener: TcpListener::from_std(listener),
         slots: Vec::new(),
         generations: Vec::new(),
         free: Vec::new(),
@@ -534,18 +598,6 @@ fn main() -> io::Result<()> {
         .poll
         .registry()
         .register(&mut server.listener, LISTENER, Interest::READABLE)?;
-    println!(
-        "echo server listening on ws://{}",
-        server.listener.local_addr()?
-    );
-    if stats {
-        println!(
-            "size_of: Client {} bytes (Connection {}), table slot {} bytes",
-            std::mem::size_of::<Client>(),
-            std::mem::size_of::<Connection>(),
-            std::mem::size_of::<Option<Box<Client>>>() + std::mem::size_of::<u32>(),
-        );
-    }
     let mut events = Events::with_capacity(1024);
     let mut buf = vec![0u8; READ_BUFFER];
     let mut last_stats = Instant::now();
