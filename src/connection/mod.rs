@@ -263,17 +263,29 @@ impl Connection {
     /// The next event, `Ok(None)` when more input is needed (or the
     /// connection is closed), or the protocol violation that failed the
     /// connection, returned once.
+    #[inline]
     pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
         if !self.accepts_input() {
             return Ok(None);
         }
+        // A whole message in one plain frame, the common case, skips the
+        // general decoder (which handles everything else, and judges every
+        // frame this one declines).
+        match self.inbound.next_whole_message() {
+            Some(Ok(event)) => Ok(Some(event)),
+            Some(Err(error)) => Err(self.fail_with(error)),
+            // Nothing buffered: whatever the state, the decoder would wait.
+            None if self.inbound.rx.is_empty() => Ok(None),
+            None => self.poll_event_decoded(),
+        }
+    }
+
+    /// [`poll_event`](Self::poll_event) through the general decoder.
+    fn poll_event_decoded(&mut self) -> Result<Option<Event>, ProtocolError> {
         let received = match self.inbound.next(&mut self.codec) {
             Ok(Some(received)) => received,
             Ok(None) => return Ok(None),
-            Err(error) => {
-                self.fail(&error);
-                return Err(error);
-            }
+            Err(error) => return Err(self.fail_with(error)),
         };
         Ok(Some(match received {
             Received::Data(event) => event,
@@ -289,10 +301,7 @@ impl Connection {
             }
             Received::Close(payload) => match self.receive_close(payload) {
                 Ok(frame) => Event::Close(frame),
-                Err(error) => {
-                    self.fail(&error);
-                    return Err(error);
-                }
+                Err(error) => return Err(self.fail_with(error)),
             },
         }))
     }
@@ -334,6 +343,14 @@ impl Connection {
         }
         self.enter_closed(CloseCause::Handshake, Some(frame.clone()));
         Ok(frame)
+    }
+
+    /// Fails the connection on `error` (see [`fail`](Self::fail)) and hands
+    /// the error back, for `poll_event` to return once.
+    #[cold]
+    fn fail_with(&mut self, error: ProtocolError) -> ProtocolError {
+        self.fail(&error);
+        error
     }
 
     /// §7.1.7 _Fail the WebSocket Connection_: send the close code the error
