@@ -533,6 +533,7 @@ impl Connection {
 
     /// The next bytes to write, or `None` when the output is drained (or
     /// was dropped because the close timeout ran out).
+    #[inline]
     pub fn poll_transmit(&mut self) -> Option<&[u8]> {
         self.flush_owed_pong();
         self.outbound.front()
@@ -548,6 +549,7 @@ impl Connection {
     /// Reports that `n` bytes of the output were written. Bytes reported
     /// after the output was dropped (the close timeout ran out while a
     /// write was under way) are ignored.
+    #[inline]
     pub fn advance_transmit(&mut self, n: usize) {
         self.outbound.advance(n);
         self.stop_close_timer_when_done();
@@ -597,7 +599,15 @@ impl Connection {
         }
     }
 
+    #[inline]
     fn flush_owed_pong(&mut self) {
+        if self.owed_pong.is_some() {
+            self.queue_owed_pong();
+        }
+    }
+
+    #[cold]
+    fn queue_owed_pong(&mut self) {
         if let Some((payload, len)) = self.owed_pong.take() {
             self.push_control(OpCode::Pong, &payload[..usize::from(len)]);
         }
@@ -622,7 +632,34 @@ impl Connection {
         Ok(())
     }
 
+    /// Queues a whole message. The common case, a server's message that
+    /// goes out as it is in one frame (no mask, no codec, no frame limit
+    /// to cut it at), is written at once; everything else takes
+    /// [`send_message_general`](Self::send_message_general), which judges
+    /// the same conditions one by one and comes to the same frame here.
+    #[inline]
     fn send_message(&mut self, kind: MessageKind, payload: Payload<'_>) -> Result<(), SendError> {
+        let len = payload.as_slice().len();
+        let plain = self.life.is_open()
+            && self.sending.is_none()
+            && !self.role.masks_outgoing()
+            && !self.codec.is_deflate()
+            && self
+                .config
+                .max_send_frame
+                .is_none_or(|max| max == 0 || len <= max);
+        if plain {
+            self.push_frame(data_opcode(kind), Rsv::NONE, true, None, payload);
+            return Ok(());
+        }
+        self.send_message_general(kind, payload)
+    }
+
+    fn send_message_general(
+        &mut self,
+        kind: MessageKind,
+        payload: Payload<'_>,
+    ) -> Result<(), SendError> {
         self.check_can_send_data()?;
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);
@@ -688,6 +725,7 @@ impl Connection {
 
     /// Queues one frame; `rsv` is what the codec set on the first frame of
     /// a transformed message, and none otherwise.
+    #[inline]
     fn push_frame(
         &mut self,
         opcode: OpCode,
