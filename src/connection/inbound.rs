@@ -58,13 +58,17 @@ enum Checked {
 
 /// The header of a plain frame at the head of `wire`: a final text or
 /// binary frame with no reserved bit, a 7- or 16-bit length, a payload of
-/// at most `limit` bytes, and masked if and only if `MASKED` (the masking
+/// at most `limit` bytes (checked only if `LIMITED`: without, the limit is
+/// above every 16-bit length), and masked if and only if `MASKED` (the masking
 /// direction of §5.1, decided in `Role`: a frame that breaks it is the
 /// general decoder's to refuse). `None` for any other frame or an
 /// incomplete header. Returns whether it is text, the header's length and
 /// the payload's.
 #[inline(always)]
-fn plain_header<const MASKED: bool>(wire: &[u8], limit: u64) -> Option<(bool, usize, usize)> {
+fn plain_header<const MASKED: bool, const LIMITED: bool>(
+    wire: &[u8],
+    limit: u64,
+) -> Option<(bool, usize, usize)> {
     let [b0, b1, ..] = *wire else {
         return None;
     };
@@ -83,7 +87,7 @@ fn plain_header<const MASKED: bool>(wire: &[u8], limit: u64) -> Option<(bool, us
         },
         _ => return None,
     };
-    if len as u64 > limit {
+    if LIMITED && len as u64 > limit {
         return None;
     }
     Some((text, header_len + if MASKED { 4 } else { 0 }, len))
@@ -95,8 +99,11 @@ fn plain_header<const MASKED: bool>(wire: &[u8], limit: u64) -> Option<(bool, us
 /// (masked back as it came), `None` for any other frame or an incomplete
 /// one.
 #[inline(always)]
-fn check_plain_frame<const MASKED: bool>(wire: &mut [u8], limit: u64) -> Option<Result<usize, ()>> {
-    let (text, header_len, len) = plain_header::<MASKED>(wire, limit)?;
+fn check_plain_frame<const MASKED: bool, const LIMITED: bool>(
+    wire: &mut [u8],
+    limit: u64,
+) -> Option<Result<usize, ()>> {
+    let (text, header_len, len) = plain_header::<MASKED, LIMITED>(wire, limit)?;
     let (header, payload) = wire.get_mut(..header_len + len)?.split_at_mut(header_len);
     if !MASKED {
         return Some(match !text || crate::utf8::is_utf8(payload) {
@@ -123,20 +130,29 @@ fn check_plain_frame<const MASKED: bool>(wire: &mut [u8], limit: u64) -> Option<
 /// the other, up to [`READ_AHEAD`] bytes (see [`check_plain_frame`]). A
 /// frame of invalid text after the first ends the run, as it came, for the
 /// general decoder to fail the connection on when its turn comes.
-fn check_plain_frames<const MASKED: bool>(rx: &mut [u8], limit: u64) -> Checked {
-    let first = match check_plain_frame::<MASKED>(rx, limit) {
+fn check_plain_frames<const MASKED: bool, const LIMITED: bool>(
+    rx: &mut [u8],
+    limit: u64,
+) -> Checked {
+    let first = match check_plain_frame::<MASKED, LIMITED>(rx, limit) {
         None => return Checked::None,
         Some(Err(())) => return Checked::InvalidUtf8,
         Some(Ok(first)) => first,
     };
-    let mut run = first;
-    while run < READ_AHEAD {
-        match check_plain_frame::<MASKED>(&mut rx[run..], limit) {
-            Some(Ok(len)) => run += len,
+    let total = rx.len();
+    // The run ends once fewer than `stop` bytes are left behind it.
+    let stop = total.saturating_sub(READ_AHEAD);
+    let mut rest = &mut rx[first..];
+    while rest.len() > stop {
+        match check_plain_frame::<MASKED, LIMITED>(rest, limit) {
+            Some(Ok(len)) => rest = &mut core::mem::take(&mut rest)[len..],
             _ => break,
         }
     }
-    Checked::Frames { first, run }
+    Checked::Frames {
+        first,
+        run: total - rest.len(),
+    }
 }
 
 /// The first of the plain frames in `frames`, checked by
@@ -313,11 +329,7 @@ impl Inbound {
     /// `next` is the reference: the tests below run both on the same wire.
     #[inline]
     pub(crate) fn next_whole_message(&mut self) -> Option<Result<Event, ProtocolError>> {
-        if let Receiving::Ready(ready) = &mut self.receiving {
-            let event = take_plain_frame(ready);
-            if ready.is_empty() {
-                self.receiving = Receiving::Header;
-            }
+        if let Some(event) = self.next_ready() {
             return Some(Ok(event));
         }
         if !matches!(self.receiving, Receiving::Header)
@@ -330,10 +342,12 @@ impl Inbound {
             return None;
         }
         let limit = self.decoder.max_payload().min(self.max_message_size);
-        let checked = if self.decoder.role().expects_masked_incoming() {
-            check_plain_frames::<true>(&mut self.rx, limit)
-        } else {
-            check_plain_frames::<false>(&mut self.rx, limit)
+        let limited = limit < u64::from(u16::MAX);
+        let checked = match (self.decoder.role().expects_masked_incoming(), limited) {
+            (true, false) => check_plain_frames::<true, false>(&mut self.rx, limit),
+            (true, true) => check_plain_frames::<true, true>(&mut self.rx, limit),
+            (false, false) => check_plain_frames::<false, false>(&mut self.rx, limit),
+            (false, true) => check_plain_frames::<false, true>(&mut self.rx, limit),
         };
         let (first, run) = match checked {
             Checked::None => return None,
@@ -354,6 +368,21 @@ impl Inbound {
         };
         self.release_rx();
         Some(Ok(event))
+    }
+
+    /// The next of the plain frames checked ahead ([`Receiving::Ready`]),
+    /// if any: what [`next_whole_message`](Self::next_whole_message) hands
+    /// out first, on its own for the connection's quickest path.
+    #[inline(always)]
+    pub(crate) fn next_ready(&mut self) -> Option<Event> {
+        let Receiving::Ready(ready) = &mut self.receiving else {
+            return None;
+        };
+        let event = take_plain_frame(ready);
+        if ready.is_empty() {
+            self.receiving = Receiving::Header;
+        }
+        Some(event)
     }
 
     /// Decodes the next item from the receive buffer, or `None` when more

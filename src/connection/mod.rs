@@ -265,12 +265,17 @@ impl Connection {
     /// connection, returned once.
     #[inline]
     pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        // A whole message in one plain frame, the common case, skips the
+        // general decoder (which handles everything else, and judges every
+        // frame this one declines); one checked ahead already goes first
+        // (never once closed: closing drops what was checked ahead).
+        if let Some(event) = self.inbound.next_ready() {
+            debug_assert!(self.accepts_input());
+            return Ok(Some(event));
+        }
         if !self.accepts_input() {
             return Ok(None);
         }
-        // A whole message in one plain frame, the common case, skips the
-        // general decoder (which handles everything else, and judges every
-        // frame this one declines).
         match self.inbound.next_whole_message() {
             Some(Ok(event)) => Ok(Some(event)),
             Some(Err(error)) => Err(self.fail_with(error)),
