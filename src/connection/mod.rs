@@ -245,7 +245,9 @@ impl Connection {
 
     /// Received bytes not decoded yet: an incomplete frame, or frames
     /// behind the next event. Right after a handshake, the bytes that
-    /// followed its head.
+    /// followed its head. Whole messages that [`poll_event`](Self::poll_event)
+    /// has already unmasked and checked, ahead of handing them out one per
+    /// call, are no longer among them.
     pub fn pending_input(&self) -> &[u8] {
         &self.inbound.rx
     }
