@@ -45,7 +45,7 @@ use std::hint::black_box;
 use std::io::{Cursor, Read, Write};
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Bencher, Criterion, Throughput};
 use tokio::io::AsyncWriteExt;
 use wsproto::frame::{encode_frame, FrameDecoder, FrameHeader, OpCode, Status};
 use wsproto::utf8::Utf8Validator;
@@ -151,6 +151,44 @@ fn decode_all(decoder: &FrameDecoder, buf: &mut [u8], validate: bool) -> usize {
         frames += 1;
     }
     frames
+}
+
+/// tungstenite's `read`, `count` text messages from `wire`, at most `chunk`
+/// bytes per read of its stream.
+fn bench_tungstenite(b: &mut Bencher<'_>, wire: &[u8], chunk: usize, count: usize) {
+    b.iter_batched_ref(
+        || {
+            let stream = WireStream {
+                wire: Cursor::new(wire),
+                chunk,
+            };
+            tungstenite::WebSocket::from_raw_socket(
+                stream,
+                tungstenite::protocol::Role::Server,
+                None,
+            )
+        },
+        |ws| {
+            for _ in 0..count {
+                let message = ws.read().unwrap();
+                assert!(message.is_text());
+                black_box(message);
+            }
+        },
+        BatchSize::PerIteration,
+    )
+}
+
+/// fastwebsockets' `read_frame`, `count` text frames.
+async fn read_fastwebsockets<S>(ws: &mut fastwebsockets::WebSocket<S>, count: usize)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    for _ in 0..count {
+        let frame = ws.read_frame().await.unwrap();
+        assert_eq!(frame.opcode, fastwebsockets::OpCode::Text);
+        black_box(&frame.payload[..]);
+    }
 }
 
 fn decode(c: &mut Criterion) {
@@ -289,40 +327,12 @@ fn decode(c: &mut Criterion) {
                     );
                     (ws, theirs)
                 },
-                |(ws, _theirs)| {
-                    rt.block_on(async {
-                        for _ in 0..count {
-                            let frame = ws.read_frame().await.unwrap();
-                            assert_eq!(frame.opcode, fastwebsockets::OpCode::Text);
-                            black_box(&frame.payload[..]);
-                        }
-                    })
-                },
+                |(ws, _theirs)| rt.block_on(read_fastwebsockets(ws, count)),
                 BatchSize::PerIteration,
             )
         });
         group.bench_function("tungstenite", |b| {
-            b.iter_batched_ref(
-                || {
-                    let stream = WireStream {
-                        wire: Cursor::new(&wire[..]),
-                        chunk: usize::MAX,
-                    };
-                    tungstenite::WebSocket::from_raw_socket(
-                        stream,
-                        tungstenite::protocol::Role::Server,
-                        None,
-                    )
-                },
-                |ws| {
-                    for _ in 0..count {
-                        let message = ws.read().unwrap();
-                        assert!(message.is_text());
-                        black_box(message);
-                    }
-                },
-                BatchSize::PerIteration,
-            )
+            bench_tungstenite(b, &wire, usize::MAX, count)
         });
         group.bench_function("tungstenite_header", |b| {
             b.iter(|| {
@@ -382,40 +392,12 @@ fn decode_one_per_read(c: &mut Criterion) {
                     };
                     fastwebsockets::WebSocket::after_handshake(stream, fastwebsockets::Role::Server)
                 },
-                |ws| {
-                    rt.block_on(async {
-                        for _ in 0..count {
-                            let frame = ws.read_frame().await.unwrap();
-                            assert_eq!(frame.opcode, fastwebsockets::OpCode::Text);
-                            black_box(&frame.payload[..]);
-                        }
-                    })
-                },
+                |ws| rt.block_on(read_fastwebsockets(ws, count)),
                 BatchSize::PerIteration,
             )
         });
         group.bench_function("tungstenite", |b| {
-            b.iter_batched_ref(
-                || {
-                    let stream = WireStream {
-                        wire: Cursor::new(&wire[..]),
-                        chunk: frame_len,
-                    };
-                    tungstenite::WebSocket::from_raw_socket(
-                        stream,
-                        tungstenite::protocol::Role::Server,
-                        None,
-                    )
-                },
-                |ws| {
-                    for _ in 0..count {
-                        let message = ws.read().unwrap();
-                        assert!(message.is_text());
-                        black_box(message);
-                    }
-                },
-                BatchSize::PerIteration,
-            )
+            bench_tungstenite(b, &wire, frame_len, count)
         });
         group.finish();
     }
