@@ -265,6 +265,9 @@ pub(crate) struct Inbound {
 /// released, so an idle connection does not keep a big allocation.
 const KEEP_CAPACITY: usize = 64 << 10;
 
+/// The least room the receive buffer grows by (see [`Inbound::extend`]).
+const MIN_RX_ROOM: usize = 2 << 10;
+
 impl Inbound {
     pub(crate) fn new(role: Role, config: &Config) -> Inbound {
         Inbound {
@@ -667,6 +670,19 @@ impl Inbound {
             MessageKind::Text => Event::Text(Utf8Bytes::from_validated(whole)),
             MessageKind::Binary => Event::Binary(whole),
         }))
+    }
+
+    /// Appends received bytes. When the buffer must grow, it is given room
+    /// for at least [`MIN_RX_ROOM`] bytes: small reads then share one
+    /// allocation, and the buffer is moved back to its front (or, while
+    /// events still hold its bytes, replaced) once per that much input
+    /// instead of on every read.
+    #[inline]
+    pub(crate) fn extend(&mut self, bytes: &[u8]) {
+        if self.rx.capacity() - self.rx.len() < bytes.len() {
+            self.rx.reserve(bytes.len().max(MIN_RX_ROOM));
+        }
+        self.rx.extend_from_slice(bytes);
     }
 
     /// Lets go of a large receive buffer once it has been drained.

@@ -206,7 +206,7 @@ impl Connection {
     /// Appends received bytes. Decoding happens in [`poll_event`](Self::poll_event).
     pub fn handle_input(&mut self, bytes: &[u8]) {
         if self.accepts_input() {
-            self.inbound.rx.extend_from_slice(bytes);
+            self.inbound.extend(bytes);
             self.input_seen = true;
         }
     }
