@@ -32,6 +32,12 @@
 //!
 //! The text is ASCII (JSON-like), which is what most text traffic is.
 //!
+//! The `decode_one_per_read_*` groups hand the same wire over one frame at
+//! a time, as a socket does under light load: wsproto's
+//! `wsproto_connection` calls `handle_input` with one frame and drains
+//! `poll_event` after each; `tungstenite` and `fastwebsockets` read from a
+//! stream that returns one frame per read.
+//!
 //! `cargo bench --bench decode`; then `cargo run --release --example
 //! bench_report` for ns/frame and GB/s.
 
@@ -39,7 +45,7 @@ use std::hint::black_box;
 use std::io::{Cursor, Read, Write};
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Bencher, Criterion, Throughput};
 use tokio::io::AsyncWriteExt;
 use wsproto::frame::{encode_frame, FrameDecoder, FrameHeader, OpCode, Status};
 use wsproto::utf8::Utf8Validator;
@@ -73,14 +79,51 @@ fn wire(len: usize, count: usize) -> Vec<u8> {
     out
 }
 
-/// An in-memory stream for tungstenite: reads the wire, discards writes.
+/// An in-memory stream for the peers: reads the wire, at most `chunk`
+/// bytes per read; discards writes.
 struct WireStream<'a> {
     wire: Cursor<&'a [u8]>,
+    chunk: usize,
 }
 
 impl Read for WireStream<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.wire.read(buf)
+        let n = buf.len().min(self.chunk);
+        self.wire.read(&mut buf[..n])
+    }
+}
+
+impl tokio::io::AsyncRead for WireStream<'_> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let n = self.get_mut().read(buf.initialize_unfilled())?;
+        buf.advance(n);
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for WireStream<'_> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
     }
 }
 
@@ -108,6 +151,44 @@ fn decode_all(decoder: &FrameDecoder, buf: &mut [u8], validate: bool) -> usize {
         frames += 1;
     }
     frames
+}
+
+/// tungstenite's `read`, `count` text messages from `wire`, at most `chunk`
+/// bytes per read of its stream.
+fn bench_tungstenite(b: &mut Bencher<'_>, wire: &[u8], chunk: usize, count: usize) {
+    b.iter_batched_ref(
+        || {
+            let stream = WireStream {
+                wire: Cursor::new(wire),
+                chunk,
+            };
+            tungstenite::WebSocket::from_raw_socket(
+                stream,
+                tungstenite::protocol::Role::Server,
+                None,
+            )
+        },
+        |ws| {
+            for _ in 0..count {
+                let message = ws.read().unwrap();
+                assert!(message.is_text());
+                black_box(message);
+            }
+        },
+        BatchSize::PerIteration,
+    )
+}
+
+/// fastwebsockets' `read_frame`, `count` text frames.
+async fn read_fastwebsockets<S>(ws: &mut fastwebsockets::WebSocket<S>, count: usize)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    for _ in 0..count {
+        let frame = ws.read_frame().await.unwrap();
+        assert_eq!(frame.opcode, fastwebsockets::OpCode::Text);
+        black_box(&frame.payload[..]);
+    }
 }
 
 fn decode(c: &mut Criterion) {
@@ -246,39 +327,12 @@ fn decode(c: &mut Criterion) {
                     );
                     (ws, theirs)
                 },
-                |(ws, _theirs)| {
-                    rt.block_on(async {
-                        for _ in 0..count {
-                            let frame = ws.read_frame().await.unwrap();
-                            assert_eq!(frame.opcode, fastwebsockets::OpCode::Text);
-                            black_box(&frame.payload[..]);
-                        }
-                    })
-                },
+                |(ws, _theirs)| rt.block_on(read_fastwebsockets(ws, count)),
                 BatchSize::PerIteration,
             )
         });
         group.bench_function("tungstenite", |b| {
-            b.iter_batched_ref(
-                || {
-                    let stream = WireStream {
-                        wire: Cursor::new(&wire[..]),
-                    };
-                    tungstenite::WebSocket::from_raw_socket(
-                        stream,
-                        tungstenite::protocol::Role::Server,
-                        None,
-                    )
-                },
-                |ws| {
-                    for _ in 0..count {
-                        let message = ws.read().unwrap();
-                        assert!(message.is_text());
-                        black_box(message);
-                    }
-                },
-                BatchSize::PerIteration,
-            )
+            bench_tungstenite(b, &wire, usize::MAX, count)
         });
         group.bench_function("tungstenite_header", |b| {
             b.iter(|| {
@@ -300,5 +354,54 @@ fn decode(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, decode);
+/// The same wires, one frame per read (see the module docs).
+fn decode_one_per_read(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for (len, count, label) in CASES {
+        let wire = wire(len, count);
+        let frame_len = wire.len() / count;
+        let mut group = c.benchmark_group(format!("decode_one_per_read_{label}"));
+        group.throughput(Throughput::Bytes(wire.len() as u64));
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(2));
+        group.sample_size(if len >= 64 << 10 { 20 } else { 30 });
+
+        group.bench_function("wsproto_connection", |b| {
+            let mut conn = Connection::new(Role::Server, Config::default());
+            b.iter(|| {
+                let mut frames = 0;
+                for frame in wire.chunks(frame_len) {
+                    conn.handle_input(frame);
+                    while let Some(event) = conn.poll_event().unwrap() {
+                        assert!(matches!(event, Event::Text(_)));
+                        black_box(event);
+                        frames += 1;
+                    }
+                }
+                assert_eq!(frames, count);
+            })
+        });
+        group.bench_function("fastwebsockets", |b| {
+            b.iter_batched_ref(
+                || {
+                    let stream = WireStream {
+                        wire: Cursor::new(&wire[..]),
+                        chunk: frame_len,
+                    };
+                    fastwebsockets::WebSocket::after_handshake(stream, fastwebsockets::Role::Server)
+                },
+                |ws| rt.block_on(read_fastwebsockets(ws, count)),
+                BatchSize::PerIteration,
+            )
+        });
+        group.bench_function("tungstenite", |b| {
+            bench_tungstenite(b, &wire, frame_len, count)
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, decode, decode_one_per_read);
 criterion_main!(benches);

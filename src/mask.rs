@@ -52,6 +52,61 @@ pub fn apply_mask_at(buf: &mut [u8], key: [u8; 4], offset: u64) {
     apply_mask(buf, rotate_key(key, (offset & 3) as usize));
 }
 
+/// The longest payload [`mask_is_ascii`] takes: below the length from which
+/// a UTF-8 validator's vector pass beats a word-at-a-time ASCII check.
+pub(crate) const MASK_ASCII_MAX: usize = 63;
+
+/// Masks `buf` (at most [`MASK_ASCII_MAX`] bytes) as [`apply_mask`] does
+/// and returns whether the result is ASCII, in the same pass: for a short
+/// text payload a second pass over the bytes costs as much as the first.
+/// Like [`mask_pieces`]: 32, 16, 8 and 4 bytes for each bit set in the
+/// length, in 8-byte words, then the last 0 to 3 bytes one at a time.
+#[inline(always)]
+pub(crate) fn mask_is_ascii(buf: &mut [u8], key: [u8; 4]) -> bool {
+    debug_assert!(buf.len() <= MASK_ASCII_MAX);
+    let key4 = u32::from_ne_bytes(key);
+    // Two periods of the key, in memory order whatever the byte order.
+    let key8 = u64::from(key4) << 32 | u64::from(key4);
+    let mut high = 0;
+    let mut rest = buf;
+    if rest.len() & 32 != 0 {
+        rest = mask_words::<4>(rest, key8, &mut high);
+    }
+    if rest.len() & 16 != 0 {
+        rest = mask_words::<2>(rest, key8, &mut high);
+    }
+    if rest.len() & 8 != 0 {
+        rest = mask_words::<1>(rest, key8, &mut high);
+    }
+    if rest.len() & 4 != 0 {
+        let (word, tail) = rest.split_at_mut(4);
+        let masked = u32::from_ne_bytes([word[0], word[1], word[2], word[3]]) ^ key4;
+        word.copy_from_slice(&masked.to_ne_bytes());
+        high |= u64::from(masked);
+        rest = tail;
+    }
+    for (byte, k) in rest.iter_mut().zip(key) {
+        *byte ^= k;
+        high |= u64::from(*byte);
+    }
+    high & 0x8080_8080_8080_8080 == 0
+}
+
+/// Masks the first `8 * N` bytes of `buf`, which start a key period, with
+/// `key8` (two periods), ORs them into `high`, and returns the rest.
+#[inline(always)]
+fn mask_words<'a, const N: usize>(buf: &'a mut [u8], key8: u64, high: &mut u64) -> &'a mut [u8] {
+    let (words, rest) = buf.split_at_mut(8 * N);
+    for word in words.chunks_exact_mut(8) {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(word);
+        let masked = u64::from_ne_bytes(bytes) ^ key8;
+        word.copy_from_slice(&masked.to_ne_bytes());
+        *high |= masked;
+    }
+    rest
+}
+
 /// The longest payload masked by [`mask_short`], inlined into the caller.
 const SHORT_MAX: usize = 256;
 /// The longest payload that takes the AVX2 path where there is one: beyond
@@ -271,6 +326,34 @@ mod tests {
                             "{name}: start {start} len {len} offset {offset}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mask_is_ascii_masks_as_apply_mask_does_and_tells_ascii_apart() {
+        let key = [0x12, 0x34, 0x56, 0x78];
+        let ascii: [u8; 80] = core::array::from_fn(|i| (i * 7 + 3) as u8 & 0x7f);
+        // Miri is slow: two alignments and the lengths around each piece.
+        let (starts, lengths): (usize, alloc::vec::Vec<usize>) = if cfg!(miri) {
+            (2, (0..=12).chain([15, 16, 17, 31, 32, 33, 63]).collect())
+        } else {
+            (8, (0..=MASK_ASCII_MAX).collect())
+        };
+        for start in 0..starts {
+            for &len in &lengths {
+                // Plain ASCII, then a byte with its high bit at each place.
+                for high_at in core::iter::once(None).chain((0..len).map(Some)) {
+                    let mut plain = ascii;
+                    if let Some(at) = high_at {
+                        plain[start + at] |= 0x80;
+                    }
+                    let mut wire = plain;
+                    reference(&mut wire[start..start + len], key, 0);
+                    let is_ascii = mask_is_ascii(&mut wire[start..start + len], key);
+                    assert_eq!(wire, plain, "start {start} len {len} high {high_at:?}");
+                    assert_eq!(is_ascii, high_at.is_none(), "start {start} len {len}");
                 }
             }
         }

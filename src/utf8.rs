@@ -7,6 +7,14 @@
 //! (at most 3) bytes of an unfinished code point and fails at the first byte
 //! that cannot start or continue a valid sequence, not only at the end.
 
+/// Whether `bytes` are valid UTF-8, whole: a short ASCII check first (most
+/// text is ASCII, and messages short), then the validator that does not
+/// locate errors, a fraction of the cost of the one that does.
+#[inline]
+pub(crate) fn is_utf8(bytes: &[u8]) -> bool {
+    (bytes.len() < 64 && bytes.is_ascii()) || simdutf8::basic::from_utf8(bytes).is_ok()
+}
+
 /// The validation state of one text message in progress.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Utf8Validator {
@@ -34,12 +42,9 @@ impl Utf8Validator {
     /// Fails as soon as a byte cannot be part of valid UTF-8 whatever follows;
     /// an unfinished code point at the end of `input` is kept for the next call.
     pub fn feed(&mut self, mut input: &[u8]) -> Result<(), Utf8Error> {
-        // The common case first: whole and valid. A short ASCII check, or
-        // the validator that does not locate errors, costs a fraction of
-        // the one that does (which only runs when this one fails).
-        if self.pending_len == 0
-            && ((input.len() < 64 && input.is_ascii()) || simdutf8::basic::from_utf8(input).is_ok())
-        {
+        // The common case first: whole and valid (the validator that
+        // locates errors only runs when this check fails).
+        if self.pending_len == 0 && is_utf8(input) {
             return Ok(());
         }
         if self.pending_len > 0 {

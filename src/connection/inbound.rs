@@ -11,7 +11,7 @@ use crate::error::ProtocolError;
 use crate::event::{Event, MessageKind, Utf8Bytes};
 use crate::extensions::Codec;
 use crate::frame::{FrameDecoder, FrameHeader, OpCode, Rsv, Status};
-use crate::mask::apply_mask_at;
+use crate::mask::{apply_mask, apply_mask_at, mask_is_ascii, MASK_ASCII_MAX};
 use crate::role::Role;
 use crate::utf8::Utf8Validator;
 
@@ -38,6 +38,153 @@ fn unmask_checking(
         at += piece.len();
     }
     Ok(())
+}
+
+/// The most bytes of plain frames checked ahead in one go: bounds the work
+/// of one `poll_event` call, however many small frames one input holds.
+const READ_AHEAD: usize = 64 << 10;
+
+/// What [`check_plain_frames`] found at the head of the buffer.
+#[derive(Debug, PartialEq, Eq)]
+enum Checked {
+    /// No plain frame whole there: for the general decoder.
+    None,
+    /// The first frame is text that is not UTF-8.
+    InvalidUtf8,
+    /// Plain frames, unmasked and checked: the first takes `first` bytes,
+    /// all of them `run` bytes.
+    Frames { first: usize, run: usize },
+}
+
+/// The header of a plain frame at the head of `wire`: a final text or
+/// binary frame with no reserved bit, a 7- or 16-bit length, a payload of
+/// at most `limit` bytes (checked only if `LIMITED`: without, the limit is
+/// above every 16-bit length), and masked if and only if `MASKED` (the masking
+/// direction of §5.1, decided in `Role`: a frame that breaks it is the
+/// general decoder's to refuse). `None` for any other frame or an
+/// incomplete header. Returns whether it is text, the header's length and
+/// the payload's.
+#[inline(always)]
+fn plain_header<const MASKED: bool, const LIMITED: bool>(
+    wire: &[u8],
+    limit: u64,
+) -> Option<(bool, usize, usize)> {
+    let [b0, b1, ..] = *wire else {
+        return None;
+    };
+    let text = match b0 {
+        0x81 => true,
+        0x82 => false,
+        _ => return None,
+    };
+    // With the mask bit flipped to what is expected, anything from 127 up
+    // is the wrong direction or a 64-bit length.
+    let (len, header_len) = match if MASKED { b1 ^ 0x80 } else { b1 } {
+        len @ 0..=125 => (usize::from(len), 2),
+        126 => match wire.get(2..4) {
+            Some(&[hi, lo]) => (usize::from(u16::from_be_bytes([hi, lo])), 4),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    if LIMITED && len as u64 > limit {
+        return None;
+    }
+    Some((text, header_len + if MASKED { 4 } else { 0 }, len))
+}
+
+/// Checks the plain frame (see [`plain_header`]) at the head of `wire` if
+/// it is whole: unmasks its payload in place and checks text as UTF-8.
+/// Returns the bytes it takes, `Some(Err(()))` for text that is not UTF-8
+/// (masked back as it came), `None` for any other frame or an incomplete
+/// one.
+#[inline(always)]
+fn check_plain_frame<const MASKED: bool, const LIMITED: bool>(
+    wire: &mut [u8],
+    limit: u64,
+) -> Option<Result<usize, ()>> {
+    let (text, header_len, len) = plain_header::<MASKED, LIMITED>(wire, limit)?;
+    let (header, payload) = wire.get_mut(..header_len + len)?.split_at_mut(header_len);
+    if !MASKED {
+        return Some(match !text || crate::utf8::is_utf8(payload) {
+            true => Ok(header_len + len),
+            false => Err(()),
+        });
+    }
+    let key = *header.last_chunk::<4>()?;
+    let valid = if len <= MASK_ASCII_MAX {
+        // One pass unmasks a short payload and tells whether it is ASCII.
+        mask_is_ascii(payload, key) || !text || crate::utf8::is_utf8(payload)
+    } else {
+        apply_mask(payload, key);
+        !text || crate::utf8::is_utf8(payload)
+    };
+    if valid {
+        return Some(Ok(header_len + len));
+    }
+    apply_mask(payload, key);
+    Some(Err(()))
+}
+
+/// Checks the plain frames that are whole at the head of `rx`, one after
+/// the other, up to [`READ_AHEAD`] bytes (see [`check_plain_frame`]). A
+/// frame of invalid text after the first ends the run, as it came, for the
+/// general decoder to fail the connection on when its turn comes.
+fn check_plain_frames<const MASKED: bool, const LIMITED: bool>(
+    rx: &mut [u8],
+    limit: u64,
+) -> Checked {
+    let first = match check_plain_frame::<MASKED, LIMITED>(rx, limit) {
+        None => return Checked::None,
+        Some(Err(())) => return Checked::InvalidUtf8,
+        Some(Ok(first)) => first,
+    };
+    let total = rx.len();
+    // The run ends once fewer than `stop` bytes are left behind it.
+    let stop = total.saturating_sub(READ_AHEAD);
+    let mut rest = &mut rx[first..];
+    while rest.len() > stop {
+        match check_plain_frame::<MASKED, LIMITED>(rest, limit) {
+            Some(Ok(len)) => rest = &mut core::mem::take(&mut rest)[len..],
+            _ => break,
+        }
+    }
+    Checked::Frames {
+        first,
+        run: total - rest.len(),
+    }
+}
+
+/// The first of the plain frames in `frames`, checked by
+/// [`check_plain_frames`] already: whether it is text, where its payload
+/// starts and its length.
+#[inline(always)]
+fn plain_frame(frames: &[u8]) -> (bool, usize, usize) {
+    let (len, header_len) = match frames[1] & 0x7f {
+        126 => (usize::from(u16::from_be_bytes([frames[2], frames[3]])), 4),
+        len => (usize::from(len), 2),
+    };
+    let start = header_len + 4 * usize::from(frames[1] & 0x80 != 0);
+    (frames[0] == 0x81, start, len)
+}
+
+/// The event of a plain frame's payload, checked already.
+#[inline(always)]
+fn plain_event(text: bool, payload: Bytes) -> Event {
+    if text {
+        Event::Text(Utf8Bytes::from_validated(payload))
+    } else {
+        Event::Binary(payload)
+    }
+}
+
+/// Splits the first of the plain frames in `frames` off as its event.
+#[inline(always)]
+fn take_plain_frame(frames: &mut Bytes) -> Event {
+    let (text, start, len) = plain_frame(frames);
+    let payload = frames.slice(start..start + len);
+    frames.advance(start + len);
+    plain_event(text, payload)
 }
 
 /// The bytes a frame takes in the receive buffer, header included. The
@@ -80,11 +227,15 @@ struct Message {
 }
 
 /// Where the receive path stands in the frame at the head of the buffer:
-/// one state for the three ways a frame is received.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// one state for the ways a frame is received.
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Receiving {
     /// At a frame boundary: the next bytes are a header.
     Header,
+    /// Plain frames (see `plain_header`), whole, unmasked and checked,
+    /// split off the buffer together and handed out one per event before
+    /// the buffer's next header; never empty.
+    Ready(Bytes),
     /// A data frame whose header is at the head of the buffer and whose
     /// payload is still arriving, to be delivered whole: it has been
     /// accounted for, and its first `checked` payload bytes are unmasked
@@ -113,6 +264,9 @@ pub(crate) struct Inbound {
 /// A receive buffer left this large and empty after a big message is
 /// released, so an idle connection does not keep a big allocation.
 const KEEP_CAPACITY: usize = 64 << 10;
+
+/// The least room the receive buffer grows by (see [`Inbound::extend`]).
+const MIN_RX_ROOM: usize = 2 << 10;
 
 impl Inbound {
     pub(crate) fn new(role: Role, config: &Config) -> Inbound {
@@ -151,10 +305,97 @@ impl Inbound {
         }
     }
 
+    /// The fast path for the common case: a whole message in one final,
+    /// plain text or binary frame (no reserved bit, no 64-bit length),
+    /// already whole in the buffer, with no message in progress. The event
+    /// owns its payload, shared with the receive buffer.
+    ///
+    /// The frames of this kind that are whole in the buffer, one after the
+    /// other, are checked in one go ([`check_plain_frames`]: one header
+    /// parse, one unmasking pass, one UTF-8 check each) and split off
+    /// together, then handed out one per call ([`Receiving::Ready`]): one
+    /// split and one reference count for the run instead of per message.
+    ///
+    /// `None` leaves everything as it was, for [`next`](Self::next) to
+    /// decode: any other frame, a frame still arriving, and every frame
+    /// [`next`](Self::next) would refuse from its header (the masking
+    /// direction, the frame and message limits), so that each rule is
+    /// judged, and each error named, in one place. The one error here is
+    /// invalid text in the first frame, which [`next`](Self::next) would
+    /// report for the same frame (§8.1: "When an endpoint is to interpret a
+    /// byte stream as UTF-8 but finds that the byte stream is not, in fact,
+    /// a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket
+    /// Connection_"; the whole frame is there, so its first bad byte is
+    /// too). Invalid text further on ends the run before that frame, which
+    /// fails the connection when its turn comes.
+    ///
+    /// `next` is the reference: the tests below run both on the same wire.
+    #[inline]
+    pub(crate) fn next_whole_message(&mut self) -> Option<Result<Event, ProtocolError>> {
+        if let Some(event) = self.next_ready() {
+            return Some(Ok(event));
+        }
+        if !matches!(self.receiving, Receiving::Header)
+            || self.message.is_some()
+            || self.deliver_fragments
+        {
+            return None;
+        }
+        if !matches!(self.rx.first(), Some(0x81 | 0x82)) {
+            return None;
+        }
+        let limit = self.decoder.max_payload().min(self.max_message_size);
+        let limited = limit < u64::from(u16::MAX);
+        let checked = match (self.decoder.role().expects_masked_incoming(), limited) {
+            (true, false) => check_plain_frames::<true, false>(&mut self.rx, limit),
+            (true, true) => check_plain_frames::<true, true>(&mut self.rx, limit),
+            (false, false) => check_plain_frames::<false, false>(&mut self.rx, limit),
+            (false, true) => check_plain_frames::<false, true>(&mut self.rx, limit),
+        };
+        let (first, run) = match checked {
+            Checked::None => return None,
+            Checked::InvalidUtf8 => return Some(Err(ProtocolError::InvalidUtf8)),
+            Checked::Frames { first, run } => (first, run),
+        };
+        let event = if run == first {
+            // One frame: its payload is the event, without a second handle.
+            let mut whole = self.rx.split_to(first).freeze();
+            let (text, start, _) = plain_frame(&whole);
+            whole.advance(start);
+            plain_event(text, whole)
+        } else {
+            let mut ready = self.rx.split_to(run).freeze();
+            let event = take_plain_frame(&mut ready);
+            self.receiving = Receiving::Ready(ready);
+            event
+        };
+        self.release_rx();
+        Some(Ok(event))
+    }
+
+    /// The next of the plain frames checked ahead ([`Receiving::Ready`]),
+    /// if any: what [`next_whole_message`](Self::next_whole_message) hands
+    /// out first, on its own for the connection's quickest path.
+    #[inline(always)]
+    pub(crate) fn next_ready(&mut self) -> Option<Event> {
+        let Receiving::Ready(ready) = &mut self.receiving else {
+            return None;
+        };
+        let event = take_plain_frame(ready);
+        if ready.is_empty() {
+            self.receiving = Receiving::Header;
+        }
+        Some(event)
+    }
+
     /// Decodes the next item from the receive buffer, or `None` when more
     /// bytes are needed; the payloads of transformed messages go through
     /// `codec`.
     pub(crate) fn next(&mut self, codec: &mut Codec) -> Result<Option<Received>, ProtocolError> {
+        if matches!(self.receiving, Receiving::Ready(_)) {
+            let event = self.next_whole_message().transpose()?;
+            return Ok(event.map(Received::Data));
+        }
         loop {
             if let Receiving::Streaming { header, received } = self.receiving {
                 if self.rx.is_empty() {
@@ -216,7 +457,7 @@ impl Inbound {
             self.release_rx();
             let control = |opcode, mut payload: BytesMut| {
                 if let Some(key) = header.mask {
-                    crate::mask::apply_mask(&mut payload, key);
+                    apply_mask(&mut payload, key);
                 }
                 Ok(Some(match opcode {
                     OpCode::Ping => Received::Ping(payload.freeze()),
@@ -431,10 +672,117 @@ impl Inbound {
         }))
     }
 
+    /// Appends received bytes. When the buffer must grow, it is given room
+    /// for at least [`MIN_RX_ROOM`] bytes: small reads then share one
+    /// allocation, and the buffer is moved back to its front (or, while
+    /// events still hold its bytes, replaced) once per that much input
+    /// instead of on every read.
+    #[inline]
+    pub(crate) fn extend(&mut self, bytes: &[u8]) {
+        if self.rx.capacity() - self.rx.len() < bytes.len() {
+            self.rx.reserve(bytes.len().max(MIN_RX_ROOM));
+        }
+        self.rx.extend_from_slice(bytes);
+    }
+
     /// Lets go of a large receive buffer once it has been drained.
     fn release_rx(&mut self) {
         if self.rx.is_empty() && self.rx.capacity() > KEEP_CAPACITY {
             self.rx = BytesMut::new();
+        }
+    }
+}
+
+#[cfg(all(test, not(miri)))]
+mod tests {
+    use super::*;
+    use crate::frame::{encode_frame, MAX_HEADER_LEN};
+    use alloc::format;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    /// Everything the receive path hands up from `wire`, fed in two pieces
+    /// cut at `cut`, up to the first error; `fast` takes the fast path
+    /// first, as the connection does.
+    fn transcript(role: Role, config: &Config, wire: &[u8], cut: usize, fast: bool) -> Vec<String> {
+        let mut inbound = Inbound::new(role, config);
+        let mut codec = Codec::default();
+        let mut out = Vec::new();
+        for piece in [&wire[..cut], &wire[cut..]] {
+            inbound.rx.extend_from_slice(piece);
+            loop {
+                let next = match fast.then(|| inbound.next_whole_message()).flatten() {
+                    Some(event) => event.map(|e| Some(Received::Data(e))),
+                    None => inbound.next(&mut codec),
+                };
+                match next {
+                    Ok(Some(received)) => out.push(format!("{received:?}")),
+                    Ok(None) => break,
+                    Err(error) => {
+                        out.push(format!("{error:?}"));
+                        return out;
+                    }
+                }
+            }
+        }
+        out.push(format!("left {}", inbound.rx.len()));
+        out
+    }
+
+    /// A frame: opcode byte (FIN, RSV and opcode), masked or not, payload.
+    fn frame() -> impl Strategy<Value = (u8, bool, Vec<u8>)> {
+        let first = prop_oneof![
+            4 => Just(0x81u8),
+            4 => Just(0x82),
+            1 => Just(0x01),
+            1 => Just(0x80),
+            1 => Just(0x00),
+            1 => Just(0x89),
+            1 => Just(0x8a),
+            1 => Just(0xc1),
+        ];
+        let payload = prop_oneof![
+            4 => "[a-z ]{0,70}".prop_map(String::into_bytes),
+            1 => "\\PC{0,40}".prop_map(String::into_bytes),
+            1 => proptest::collection::vec(any::<u8>(), 0..20),
+            1 => (120usize..300).prop_map(|n| vec![b'x'; n]),
+        ];
+        (first, prop::bool::weighted(0.9), payload)
+    }
+
+    proptest! {
+        /// The fast path hands up what the general decoder does, event for
+        /// event and error for error, whatever the frames and the split.
+        #[test]
+        fn the_fast_path_agrees_with_the_general_decoder(
+            frames in proptest::collection::vec(frame(), 0..12),
+            cut in any::<prop::sample::Index>(),
+            server in any::<bool>(),
+            small_limit in any::<bool>(),
+        ) {
+            let role = if server { Role::Server } else { Role::Client };
+            let mut wire = Vec::new();
+            for (i, (first, masked, payload)) in frames.iter().enumerate() {
+                let masked = *masked == server;
+                let header = FrameHeader {
+                    mask: masked.then_some([i as u8, 0x5a, 0xa5, 0xff]),
+                    ..FrameHeader::new(OpCode::Text, 0)
+                };
+                let mut out = vec![0; MAX_HEADER_LEN + payload.len()];
+                let n = encode_frame(header, payload, &mut out).unwrap();
+                out[0] = *first;
+                wire.extend_from_slice(&out[..n]);
+            }
+            let config = Config {
+                max_message_size: if small_limit { 64 } else { 1 << 20 },
+                ..Config::default()
+            };
+            let cut = cut.index(wire.len() + 1);
+            prop_assert_eq!(
+                transcript(role, &config, &wire, cut, true),
+                transcript(role, &config, &wire, cut, false)
+            );
         }
     }
 }

@@ -206,7 +206,7 @@ impl Connection {
     /// Appends received bytes. Decoding happens in [`poll_event`](Self::poll_event).
     pub fn handle_input(&mut self, bytes: &[u8]) {
         if self.accepts_input() {
-            self.inbound.rx.extend_from_slice(bytes);
+            self.inbound.extend(bytes);
             self.input_seen = true;
         }
     }
@@ -245,7 +245,9 @@ impl Connection {
 
     /// Received bytes not decoded yet: an incomplete frame, or frames
     /// behind the next event. Right after a handshake, the bytes that
-    /// followed its head.
+    /// followed its head. Whole messages that [`poll_event`](Self::poll_event)
+    /// has already unmasked and checked, ahead of handing them out one per
+    /// call, are no longer among them.
     pub fn pending_input(&self) -> &[u8] {
         &self.inbound.rx
     }
@@ -263,17 +265,34 @@ impl Connection {
     /// The next event, `Ok(None)` when more input is needed (or the
     /// connection is closed), or the protocol violation that failed the
     /// connection, returned once.
+    #[inline]
     pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        // A whole message in one plain frame, the common case, skips the
+        // general decoder (which handles everything else, and judges every
+        // frame this one declines); one checked ahead already goes first
+        // (never once closed: closing drops what was checked ahead).
+        if let Some(event) = self.inbound.next_ready() {
+            debug_assert!(self.accepts_input());
+            return Ok(Some(event));
+        }
         if !self.accepts_input() {
             return Ok(None);
         }
+        match self.inbound.next_whole_message() {
+            Some(Ok(event)) => Ok(Some(event)),
+            Some(Err(error)) => Err(self.fail_with(error)),
+            // Nothing buffered: whatever the state, the decoder would wait.
+            None if self.inbound.rx.is_empty() => Ok(None),
+            None => self.poll_event_decoded(),
+        }
+    }
+
+    /// [`poll_event`](Self::poll_event) through the general decoder.
+    fn poll_event_decoded(&mut self) -> Result<Option<Event>, ProtocolError> {
         let received = match self.inbound.next(&mut self.codec) {
             Ok(Some(received)) => received,
             Ok(None) => return Ok(None),
-            Err(error) => {
-                self.fail(&error);
-                return Err(error);
-            }
+            Err(error) => return Err(self.fail_with(error)),
         };
         Ok(Some(match received {
             Received::Data(event) => event,
@@ -289,10 +308,7 @@ impl Connection {
             }
             Received::Close(payload) => match self.receive_close(payload) {
                 Ok(frame) => Event::Close(frame),
-                Err(error) => {
-                    self.fail(&error);
-                    return Err(error);
-                }
+                Err(error) => return Err(self.fail_with(error)),
             },
         }))
     }
@@ -334,6 +350,14 @@ impl Connection {
         }
         self.enter_closed(CloseCause::Handshake, Some(frame.clone()));
         Ok(frame)
+    }
+
+    /// Fails the connection on `error` (see [`fail`](Self::fail)) and hands
+    /// the error back, for `poll_event` to return once.
+    #[cold]
+    fn fail_with(&mut self, error: ProtocolError) -> ProtocolError {
+        self.fail(&error);
+        error
     }
 
     /// §7.1.7 _Fail the WebSocket Connection_: send the close code the error
@@ -516,6 +540,7 @@ impl Connection {
 
     /// The next bytes to write, or `None` when the output is drained (or
     /// was dropped because the close timeout ran out).
+    #[inline]
     pub fn poll_transmit(&mut self) -> Option<&[u8]> {
         self.flush_owed_pong();
         self.outbound.front()
@@ -531,6 +556,7 @@ impl Connection {
     /// Reports that `n` bytes of the output were written. Bytes reported
     /// after the output was dropped (the close timeout ran out while a
     /// write was under way) are ignored.
+    #[inline]
     pub fn advance_transmit(&mut self, n: usize) {
         self.outbound.advance(n);
         self.stop_close_timer_when_done();
@@ -580,7 +606,15 @@ impl Connection {
         }
     }
 
+    #[inline]
     fn flush_owed_pong(&mut self) {
+        if self.owed_pong.is_some() {
+            self.queue_owed_pong();
+        }
+    }
+
+    #[cold]
+    fn queue_owed_pong(&mut self) {
         if let Some((payload, len)) = self.owed_pong.take() {
             self.push_control(OpCode::Pong, &payload[..usize::from(len)]);
         }
@@ -605,7 +639,34 @@ impl Connection {
         Ok(())
     }
 
+    /// Queues a whole message. The common case, a server's message that
+    /// goes out as it is in one frame (no mask, no codec, no frame limit
+    /// to cut it at), is written at once; everything else takes
+    /// [`send_message_general`](Self::send_message_general), which judges
+    /// the same conditions one by one and comes to the same frame here.
+    #[inline]
     fn send_message(&mut self, kind: MessageKind, payload: Payload<'_>) -> Result<(), SendError> {
+        let len = payload.as_slice().len();
+        let plain = self.life.is_open()
+            && self.sending.is_none()
+            && !self.role.masks_outgoing()
+            && !self.codec.is_deflate()
+            && self
+                .config
+                .max_send_frame
+                .is_none_or(|max| max == 0 || len <= max);
+        if plain {
+            self.push_frame(data_opcode(kind), Rsv::NONE, true, None, payload);
+            return Ok(());
+        }
+        self.send_message_general(kind, payload)
+    }
+
+    fn send_message_general(
+        &mut self,
+        kind: MessageKind,
+        payload: Payload<'_>,
+    ) -> Result<(), SendError> {
         self.check_can_send_data()?;
         if self.sending.is_some() {
             return Err(SendError::MessageInProgress);
@@ -671,6 +732,7 @@ impl Connection {
 
     /// Queues one frame; `rsv` is what the codec set on the first frame of
     /// a transformed message, and none otherwise.
+    #[inline]
     fn push_frame(
         &mut self,
         opcode: OpCode,

@@ -15,6 +15,10 @@ use crate::mask::apply_mask;
 /// Payloads at least this long are queued by reference rather than copied.
 const SHARE_AT_LEAST: usize = 4096;
 
+/// A staging buffer larger than this is let go once written, so that an
+/// idle connection does not keep the room a big message took.
+const KEEP_CAPACITY: usize = 64 << 10;
+
 /// A payload to send: borrowed (copied once into the queue) or shared.
 pub(crate) enum Payload<'a> {
     Borrowed(&'a [u8]),
@@ -36,35 +40,46 @@ pub(crate) struct Outbound {
     queue: VecDeque<Bytes>,
     /// Bytes written after the last queued segment.
     staging: BytesMut,
-    /// Total bytes in `queue` and `staging`.
-    len: usize,
+    /// How many of the staging bytes have gone out, when the queue is
+    /// empty and a write took only part of them. They stay where they are
+    /// until the rest has gone too: advancing the buffer past them would
+    /// leave room at its front that only a new allocation gets back.
+    written: usize,
 }
 
 impl Outbound {
     /// Appends one frame. `header.payload_len` must match `payload`.
+    #[inline]
     pub(crate) fn push_frame(&mut self, header: FrameHeader, payload: Payload<'_>) {
         let body = payload.as_slice();
         debug_assert_eq!(header.payload_len, body.len() as u64);
-        self.len += header.encoded_len() + body.len();
         let mut head = [0; MAX_HEADER_LEN];
         let head_len = header.encode(&mut head).unwrap_or_default();
-        self.staging.extend_from_slice(&head[..head_len]);
-        match (payload, header.mask) {
-            (Payload::Shared(bytes), None) if bytes.len() >= SHARE_AT_LEAST => {
+        if header.mask.is_none() && body.len() >= SHARE_AT_LEAST {
+            if let Payload::Shared(bytes) = payload {
+                self.staging.extend_from_slice(&head[..head_len]);
                 self.seal_staging();
                 self.queue.push_back(bytes);
+                return;
             }
-            (payload, mask) => {
-                let start = self.staging.len();
-                self.staging.extend_from_slice(payload.as_slice());
-                if let Some(key) = mask {
-                    apply_mask(&mut self.staging[start..], key);
-                }
-            }
+        }
+        // Header and payload with one reservation; the header in a copy of
+        // known size where it can be.
+        self.staging.reserve(head_len + body.len());
+        match head_len {
+            2 => self.staging.extend_from_slice(&head[..2]),
+            4 => self.staging.extend_from_slice(&head[..4]),
+            _ => self.staging.extend_from_slice(&head[..head_len]),
+        }
+        let start = self.staging.len();
+        self.staging.extend_from_slice(body);
+        if let Some(key) = header.mask {
+            apply_mask(&mut self.staging[start..], key);
         }
     }
 
     fn seal_staging(&mut self) {
+        self.staging.advance(core::mem::take(&mut self.written));
         if !self.staging.is_empty() {
             self.queue.push_back(self.staging.split().freeze());
         }
@@ -72,7 +87,7 @@ impl Outbound {
 
     /// Frees the buffers once everything has been written.
     pub(crate) fn release_idle_buffers(&mut self) {
-        if self.len == 0 {
+        if self.is_empty() {
             self.queue = VecDeque::new();
             self.staging = BytesMut::new();
         }
@@ -86,39 +101,52 @@ impl Outbound {
 
     /// Total bytes waiting to be written.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        let queued: usize = self.queue.iter().map(Bytes::len).sum();
+        queued + self.staging.len() - self.written
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.queue.is_empty() && self.staging.len() == self.written
     }
 
-    /// The next bytes to write.
-    pub(crate) fn front(&mut self) -> Option<&[u8]> {
-        if self.queue.is_empty() {
-            self.seal_staging();
+    /// The staging bytes not written yet.
+    #[inline]
+    fn unwritten(&self) -> &[u8] {
+        &self.staging[self.written..]
+    }
+
+    /// The next bytes to write: the first queued segment, or the staging
+    /// bytes after the last (which stay where they are written, so that
+    /// the staging buffer is reused, not split, in the common case of
+    /// nothing shared).
+    #[inline]
+    pub(crate) fn front(&self) -> Option<&[u8]> {
+        match self.queue.front() {
+            Some(segment) => Some(segment),
+            None if self.staging.len() == self.written => None,
+            None => Some(self.unwritten()),
         }
-        self.queue.front().map(|b| &b[..])
     }
 
-    /// Fills `out` with the queued segments in order; returns how many.
-    pub(crate) fn chunks<'a>(&'a mut self, out: &mut [&'a [u8]]) -> usize {
-        self.seal_staging();
+    /// Fills `out` with the queued segments in order, the staging bytes
+    /// last; returns how many.
+    pub(crate) fn chunks<'a>(&'a self, out: &mut [&'a [u8]]) -> usize {
+        let staging = Some(self.unwritten()).filter(|rest| !rest.is_empty());
+        let segments = self.queue.iter().map(|b| &b[..]).chain(staging);
         let mut n = 0;
-        for (slot, seg) in out.iter_mut().zip(self.queue.iter()) {
-            *slot = seg;
+        for (slot, segment) in out.iter_mut().zip(segments) {
+            *slot = segment;
             n += 1;
         }
         n
     }
 
-    /// Marks `n` bytes as written.
+    /// Marks `n` bytes as written (more than are queued counts as all).
+    #[inline]
     pub(crate) fn advance(&mut self, mut n: usize) {
-        n = n.min(self.len);
-        self.len -= n;
         while n > 0 {
             let Some(front) = self.queue.front_mut() else {
-                self.staging.advance(n);
                 break;
             };
             let step = n.min(front.len());
@@ -128,10 +156,18 @@ impl Outbound {
                 self.queue.pop_front();
             }
         }
-        if self.len == 0 {
-            // Drop the last references so the staging buffer can be reused.
-            self.queue.clear();
+        if !self.queue.is_empty() {
+            return;
+        }
+        self.written = self.staging.len().min(self.written.saturating_add(n));
+        if self.written == self.staging.len() {
+            // Everything written: the staging buffer is reused from its
+            // start, unless a big message left it big.
             self.staging.clear();
+            self.written = 0;
+            if self.staging.capacity() > KEEP_CAPACITY {
+                self.staging = BytesMut::new();
+            }
         }
     }
 }
@@ -140,6 +176,24 @@ impl Outbound {
 mod tests {
     use super::*;
     use crate::frame::OpCode;
+
+    #[test]
+    fn a_partial_write_leaves_the_staging_buffer_whole_for_reuse() {
+        let mut out = Outbound::default();
+        out.push_frame(
+            FrameHeader::new(OpCode::Text, 5),
+            Payload::Borrowed(b"hello"),
+        );
+        let capacity = out.staging.capacity();
+        out.advance(3);
+        assert_eq!((out.front(), out.len()), (Some(&b"ello"[..]), 4));
+        let mut chunks = [&[][..]; 2];
+        assert_eq!((out.chunks(&mut chunks), chunks[0]), (1, &b"ello"[..]));
+        out.advance(100);
+        assert!(out.is_empty() && out.front().is_none());
+        // Reused from its start: the same room for the next frame.
+        assert_eq!(out.staging.capacity(), capacity);
+    }
 
     #[test]
     fn discard_drops_a_partly_written_queue_and_its_buffers() {
