@@ -140,7 +140,8 @@ pub use close::CloseCode;
 pub use config::thread_rng_source;
 pub use config::{Config, RandomSource};
 pub use connection::{
-    BinaryPayload, CloseCause, Connection, ReceiveBuffer, SendError, State, TextPayload,
+    BinaryPayload, CloseCause, Connection, PreparedMessage, ReceiveBuffer, SendError, State,
+    TextPayload,
 };
 pub use error::{BufferTooSmall, ProtocolError};
 pub use event::{CloseFrame, Event, MessageKind, Utf8Bytes};

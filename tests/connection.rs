@@ -9,8 +9,8 @@ use core::time::Duration;
 use endpoints::*;
 use wsproto::frame::OpCode;
 use wsproto::{
-    CloseCause, CloseCode, CloseFrame, Config, Connection, Event, MessageKind, ProtocolError, Role,
-    SendError, State,
+    CloseCause, CloseCode, CloseFrame, Config, Connection, Event, MessageKind, PreparedMessage,
+    ProtocolError, Role, SendError, State,
 };
 
 fn server() -> Connection {
@@ -927,6 +927,49 @@ fn the_receive_lender_at_every_split_equals_handle_input() {
         }
         assert_eq!(got, expected, "step {step}");
     }
+}
+
+/// A prepared message is framed once and queued by reference on every
+/// server connection that sends it as it is; the others (a client, a split
+/// frame, compression) send its payload their own way; all deliver it.
+#[test]
+fn a_prepared_message_goes_to_many_connections_encoded_once() {
+    let small = PreparedMessage::text("tick 42");
+    let large = PreparedMessage::binary(vec![7u8; 64 << 10]);
+    let mut servers: Vec<Connection> = (0..3).map(|_| self::server()).collect();
+    for conn in &mut servers {
+        conn.send_prepared(&small).unwrap();
+        conn.send_prepared(&small).unwrap();
+        conn.send_prepared(&large).unwrap();
+        // Small frames share one write; the large one is the prepared bytes
+        // themselves, not a copy.
+        assert_eq!(
+            conn.poll_transmit().unwrap(),
+            [small.frame(), small.frame()].concat()
+        );
+        let n = conn.poll_transmit().unwrap().len();
+        conn.advance_transmit(n);
+        let shared = conn.poll_transmit().unwrap();
+        assert_eq!(shared.as_ptr(), large.frame().as_ptr());
+        let frames = frames_sent_by(Role::Server, drain_output(conn));
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].1, vec![7u8; 64 << 10]);
+    }
+
+    // A client masks it; a server that splits frames splits it.
+    let (mut client, mut server) = pair(Config::default().max_send_frame(Some(3)));
+    client.send_prepared(&small).unwrap();
+    assert_eq!(pump(&mut client, &mut server), vec![text("tick 42")]);
+    server.send_prepared(&small).unwrap();
+    let wire = drain_output(&mut server);
+    assert_eq!(frames_sent_by(Role::Server, wire.clone()).len(), 3);
+    client.handle_input(&wire);
+    assert_eq!(events(&mut client), (vec![text("tick 42")], None));
+
+    // Closed: refused like any send.
+    let mut closed = self::server();
+    closed.handle_eof();
+    assert_eq!(closed.send_prepared(&small), Err(SendError::Closed));
 }
 
 mod properties {

@@ -1514,3 +1514,18 @@ fn memory_of_the_codec_halves() {
         assert!(d_start + d_used < 100 << 10);
     }
 }
+
+/// A prepared message sent on a connection that negotiated compression is
+/// compressed by that connection (its context is its own), and arrives.
+#[test]
+fn a_prepared_message_is_compressed_by_each_connection() {
+    let message = wsproto::PreparedMessage::text(json_text(2000));
+    let (mut client, mut server) = default_deflate_pair();
+    server.send_prepared(&message).unwrap();
+    let wire = drain_output(&mut server);
+    let frames = frames_of(Role::Server, wire.clone());
+    assert!(rsv1(&frames[0].0) && wire.len() < 2000 / 2);
+    client.handle_input(&wire);
+    let (events, error) = events(&mut client);
+    assert_eq!((events, error), (vec![text(&json_text(2000))], None));
+}

@@ -34,6 +34,7 @@
 mod inbound;
 mod outbound;
 mod payload;
+mod prepared;
 mod receive;
 mod state;
 mod timer;
@@ -51,6 +52,7 @@ use crate::role::Role;
 use inbound::{Inbound, Received};
 use outbound::{Outbound, Payload};
 pub use payload::{BinaryPayload, TextPayload};
+pub use prepared::PreparedMessage;
 pub use receive::ReceiveBuffer;
 use state::Lifecycle;
 pub use state::{CloseCause, State};
@@ -645,6 +647,29 @@ impl Connection {
     /// [`send_message_general`](Self::send_message_general), which judges
     /// the same conditions one by one and comes to the same frame here.
     #[inline]
+    /// Sends a message framed once for many connections (see
+    /// [`PreparedMessage`]): a server connection that sends it as it is
+    /// queues the shared frame without copying or encoding it again (small
+    /// frames are copied into the output so that several go out in one
+    /// write); a client, a connection that splits frames, or one that
+    /// compresses, sends the shared payload its own way.
+    pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), SendError> {
+        let len = message.frame().len();
+        let as_is = self.life.is_open()
+            && self.sending.is_none()
+            && !self.role.masks_outgoing()
+            && !self.codec.is_deflate()
+            && self
+                .config
+                .max_send_frame
+                .is_none_or(|max| max == 0 || len <= max);
+        if as_is {
+            self.outbound.push_encoded(message.frame_bytes());
+            return Ok(());
+        }
+        self.send_message(message.kind(), Payload::Shared(message.payload()))
+    }
+
     fn send_message(&mut self, kind: MessageKind, payload: Payload<'_>) -> Result<(), SendError> {
         let len = payload.as_slice().len();
         let plain = self.life.is_open()

@@ -78,6 +78,18 @@ impl Outbound {
         }
     }
 
+    /// Appends frames encoded already (a prepared message): shared when
+    /// large, copied into the staging buffer when small, so that several
+    /// small ones go out in one write.
+    pub(crate) fn push_encoded(&mut self, frames: &Bytes) {
+        if frames.len() >= SHARE_AT_LEAST {
+            self.seal_staging();
+            self.queue.push_back(frames.clone());
+        } else {
+            self.staging.extend_from_slice(frames);
+        }
+    }
+
     fn seal_staging(&mut self) {
         self.staging.advance(core::mem::take(&mut self.written));
         if !self.staging.is_empty() {
