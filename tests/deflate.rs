@@ -1529,3 +1529,50 @@ fn a_prepared_message_is_compressed_by_each_connection() {
     let (events, error) = events(&mut client);
     assert_eq!((events, error), (vec![text(&json_text(2000))], None));
 }
+
+/// Without context takeover a message always compresses to the same bytes:
+/// compressed once, it goes to every connection that agreed on those
+/// parameters as it is; the others compress it themselves.
+#[test]
+fn a_prepared_message_is_compressed_once_for_connections_without_context_takeover() {
+    let json = json_text(3000);
+    let server_config = DeflateConfig::default().server_no_context_takeover(true);
+    let params = DeflateParams::default().server_no_context_takeover(true);
+    let message = wsproto::PreparedMessage::text(json.clone()).compressed_for(&params);
+    let mut wires = Vec::new();
+    for _ in 0..3 {
+        let (mut client, mut server) =
+            deflate_pair(Config::default(), &DeflateConfig::default(), &server_config);
+        server.send_prepared(&message).unwrap();
+        server.send_prepared(&message).unwrap();
+        let wire = drain_output(&mut server);
+        let frames = frames_of(Role::Server, wire.clone());
+        assert_eq!(frames.len(), 2);
+        assert!(frames.iter().all(|(h, _)| rsv1(h)));
+        assert_eq!(frames[0].1, frames[1].1, "no context: the same bytes twice");
+        client.handle_input(&wire);
+        assert_eq!(events(&mut client), (vec![text(&json), text(&json)], None));
+        wires.push(wire);
+    }
+    assert!(wires.windows(2).all(|w| w[0] == w[1]));
+    // What a connection compressing it itself would have sent.
+    let (_, mut own) = deflate_pair(Config::default(), &DeflateConfig::default(), &server_config);
+    own.send_text(json.as_str()).unwrap();
+    own.send_text(json.as_str()).unwrap();
+    assert_eq!(drain_output(&mut own), wires[0]);
+
+    // Large enough to be queued by reference: every connection hands out
+    // the one compressed frame, not a compression of its own.
+    let big = noisy_text(40_000, 3);
+    let message = wsproto::PreparedMessage::text(big).compressed_for(&params);
+    let mut fronts = Vec::new();
+    for _ in 0..2 {
+        let (_, mut server) =
+            deflate_pair(Config::default(), &DeflateConfig::default(), &server_config);
+        server.send_prepared(&message).unwrap();
+        let front = server.poll_transmit().unwrap();
+        assert!(front.len() > 4096 && front[0] & 0x40 != 0);
+        fronts.push(front.as_ptr());
+    }
+    assert_eq!(fronts[0], fronts[1]);
+}

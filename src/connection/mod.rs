@@ -654,18 +654,22 @@ impl Connection {
     /// write); a client, a connection that splits frames, or one that
     /// compresses, sends the shared payload its own way.
     pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), SendError> {
-        let len = message.frame().len();
+        let len = message.payload_len();
         let as_is = self.life.is_open()
             && self.sending.is_none()
             && !self.role.masks_outgoing()
-            && !self.codec.is_deflate()
             && self
                 .config
                 .max_send_frame
                 .is_none_or(|max| max == 0 || len <= max);
         if as_is {
-            self.outbound.push_encoded(message.frame_bytes());
-            return Ok(());
+            let shared = self
+                .codec
+                .prepared_frame(message.frame_bytes(), len, message.forms());
+            if let Some(frame) = shared {
+                self.outbound.push_encoded(frame);
+                return Ok(());
+            }
         }
         self.send_message(message.kind(), Payload::Shared(message.payload()))
     }

@@ -3,7 +3,8 @@
 use bytes::{Bytes, BytesMut};
 
 use crate::event::{MessageKind, Utf8Bytes};
-use crate::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
+use crate::extensions::PreparedForms;
+use crate::frame::{FrameHeader, OpCode, Rsv, MAX_HEADER_LEN};
 
 /// A server message framed once, to be queued on any number of connections
 /// without encoding or copying its payload again: chat rooms, price feeds,
@@ -19,10 +20,14 @@ use crate::frame::{FrameHeader, OpCode, MAX_HEADER_LEN};
 /// - a client masks every frame with a fresh key (RFC 6455 §5.3);
 /// - `Config::max_send_frame` below the message's length splits it;
 /// - a connection that negotiated permessage-deflate compresses it with
-///   its own compressor (with context takeover the compressed bytes depend
-///   on what that connection sent before, so they cannot be shared; that is
-///   the trade-off of compression for broadcast: CPU per connection, in
-///   exchange for fewer bytes on the wire).
+///   its own compressor. With context takeover the compressed bytes depend
+///   on what that connection sent before, so they cannot be shared: that
+///   is the trade-off of compression for broadcast, CPU and a compressor's
+///   memory per connection, in exchange for fewer bytes on the wire.
+///   Without it (`server_no_context_takeover`), a message always
+///   compresses to the same bytes: `PreparedMessage::compressed_for`
+///   (feature `deflate`) compresses it once for every connection that
+///   agreed on those parameters.
 ///
 /// ```
 /// use wsproto::{Config, Connection, PreparedMessage, Role};
@@ -42,6 +47,8 @@ pub struct PreparedMessage {
     frame: Bytes,
     /// Where the payload starts in `frame`.
     payload_at: usize,
+    /// What extensions made of it once, for connections that can share it.
+    forms: PreparedForms,
 }
 
 impl PreparedMessage {
@@ -56,21 +63,32 @@ impl PreparedMessage {
     }
 
     fn new(kind: MessageKind, payload: &[u8]) -> PreparedMessage {
+        let (frame, payload_at) = Self::frame_of(kind, Rsv::NONE, payload);
+        PreparedMessage {
+            kind,
+            frame,
+            payload_at,
+            forms: PreparedForms::default(),
+        }
+    }
+
+    /// One final, unmasked frame of `kind` with `rsv` and `payload`, and
+    /// where its payload starts.
+    pub(crate) fn frame_of(kind: MessageKind, rsv: Rsv, payload: &[u8]) -> (Bytes, usize) {
         let opcode = match kind {
             MessageKind::Text => OpCode::Text,
             MessageKind::Binary => OpCode::Binary,
         };
-        let header = FrameHeader::new(opcode, payload.len() as u64);
+        let header = FrameHeader {
+            rsv,
+            ..FrameHeader::new(opcode, payload.len() as u64)
+        };
         let mut head = [0; MAX_HEADER_LEN];
         let payload_at = header.encode(&mut head).unwrap_or_default();
         let mut frame = BytesMut::with_capacity(payload_at + payload.len());
         frame.extend_from_slice(&head[..payload_at]);
         frame.extend_from_slice(payload);
-        PreparedMessage {
-            kind,
-            frame: frame.freeze(),
-            payload_at,
-        }
+        (frame.freeze(), payload_at)
     }
 
     /// Whether it is text or binary.
@@ -90,5 +108,18 @@ impl PreparedMessage {
 
     pub(super) fn frame_bytes(&self) -> &Bytes {
         &self.frame
+    }
+
+    /// The payload's length.
+    pub(crate) fn payload_len(&self) -> usize {
+        self.frame.len() - self.payload_at
+    }
+
+    pub(crate) fn forms(&self) -> &PreparedForms {
+        &self.forms
+    }
+
+    pub(crate) fn forms_mut(&mut self) -> &mut PreparedForms {
+        &mut self.forms
     }
 }

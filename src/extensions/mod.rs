@@ -23,6 +23,18 @@ pub mod deflate;
 #[cfg(feature = "deflate")]
 use deflate::codec::DeflateCodec;
 
+/// The forms of a prepared message that connections running extensions can
+/// share: with permessage-deflate, the message compressed once, for the
+/// connections whose compressed output does not depend on what they sent
+/// before (no context takeover) and that agreed on the same window and
+/// level.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PreparedForms {
+    /// The compressed frame (header and payload) and what it depends on.
+    #[cfg(feature = "deflate")]
+    pub(crate) deflate: Option<(deflate::codec::SharedKey, Bytes)>,
+}
+
 /// The message codec of the extensions a connection runs: the seam between
 /// the connection and every extension's data path.
 ///
@@ -102,6 +114,35 @@ impl Codec {
         }
         let _ = (piece, is_last);
         None
+    }
+
+    /// The frame a prepared message goes out as on this connection, shared
+    /// with every other connection that sends it the same way: `plain`
+    /// when nothing transforms it (no extension, or a message under the
+    /// compression threshold), a shared compressed form when one was made
+    /// for this connection's parameters, or `None` when the codec must
+    /// transform the payload itself (its output depends on this
+    /// connection's context).
+    #[inline]
+    pub(crate) fn prepared_frame<'m>(
+        &self,
+        plain: &'m Bytes,
+        payload_len: usize,
+        forms: &'m PreparedForms,
+    ) -> Option<&'m Bytes> {
+        #[cfg(feature = "deflate")]
+        if let Some(deflate) = &self.deflate {
+            let (key, min_size) = deflate.shared_key();
+            if payload_len < min_size {
+                return Some(plain);
+            }
+            return match (&forms.deflate, key) {
+                (Some((made_for, frame)), Some(key)) if *made_for == key => Some(frame),
+                _ => None,
+            };
+        }
+        let _ = (payload_len, forms);
+        Some(plain)
     }
 
     // ----- receive -----------------------------------------------------

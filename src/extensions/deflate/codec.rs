@@ -64,6 +64,13 @@ impl DeflateCodec {
     /// A whole message compressed, or `None` when it is shorter than the
     /// agreed threshold (`min_compress_size`) and goes out as it is, RSV1
     /// clear: the deflate overhead would outweigh the gain.
+    /// The key of this end's compressed messages when they can be shared
+    /// (see [`Compressor`]), and the threshold below which a message goes
+    /// out uncompressed.
+    pub(crate) fn shared_key(&self) -> (Option<SharedKey>, usize) {
+        (self.compressor.shared_key(), self.compressor.min_size)
+    }
+
     pub(crate) fn compress_message(&mut self, payload: &[u8]) -> Option<Bytes> {
         if payload.len() < self.compressor.min_size {
             return None;
@@ -107,6 +114,19 @@ pub(crate) struct Compressor {
     reset_each_message: bool,
     min_size: usize,
     out: BytesMut,
+    /// What this compressor's output is a function of, when it resets its
+    /// context for every message: then the same message always compresses
+    /// to the same bytes, and one compression can serve every connection
+    /// with the same key (a prepared message).
+    shared_key: Option<SharedKey>,
+}
+
+/// The parameters a sender's compressed message depends on when no context
+/// is taken over: the window and the level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SharedKey {
+    bits: u8,
+    level: u32,
 }
 
 impl core::fmt::Debug for Compressor {
@@ -132,7 +152,16 @@ impl Compressor {
             reset_each_message: reset,
             min_size: params.min_compress_size,
             out: BytesMut::new(),
+            shared_key: reset.then_some(SharedKey {
+                bits,
+                level: level.level(),
+            }),
         }
+    }
+
+    /// What this compressor's messages depend on, when they can be shared.
+    pub(crate) fn shared_key(&self) -> Option<SharedKey> {
+        self.shared_key
     }
 
     /// Compresses `input` as (part of) one message; with `is_last` the sync

@@ -139,6 +139,27 @@ impl Default for DeflateParams {
     }
 }
 
+impl crate::PreparedMessage {
+    /// Compresses the message once for every server connection that agreed
+    /// on `params` with `server_no_context_takeover` (RFC 7692 §7.1.1.1:
+    /// the server then starts compressing each new message with an empty
+    /// LZ77 sliding window, so a message always compresses to the same
+    /// bytes): [`Connection::send_prepared`] queues that frame by
+    /// reference on each, as it does the plain one. Connections with other
+    /// parameters, or with context takeover, compress it themselves.
+    pub fn compressed_for(mut self, params: &DeflateParams) -> crate::PreparedMessage {
+        let params = params.server_no_context_takeover(true);
+        let mut compressor = codec::Compressor::new(crate::Role::Server, &params);
+        let key = compressor.shared_key();
+        if let Some(key) = key {
+            let compressed = compressor.compress(&self.payload(), true);
+            let (frame, _) = Self::frame_of(self.kind(), codec::DeflateCodec::RSV, &compressed);
+            self.forms_mut().deflate = Some((key, frame));
+        }
+        self
+    }
+}
+
 impl Connection {
     /// Turns on permessage-deflate with the parameters the handshake agreed
     /// (see [`extensions::deflate`](crate::extensions::deflate)). Call it
