@@ -641,12 +641,6 @@ impl Connection {
         Ok(())
     }
 
-    /// Queues a whole message. The common case, a server's message that
-    /// goes out as it is in one frame (no mask, no codec, no frame limit
-    /// to cut it at), is written at once; everything else takes
-    /// [`send_message_general`](Self::send_message_general), which judges
-    /// the same conditions one by one and comes to the same frame here.
-    #[inline]
     /// Sends a message framed once for many connections (see
     /// [`PreparedMessage`]): a server connection that sends it as it is
     /// queues the shared frame without copying or encoding it again (small
@@ -674,6 +668,12 @@ impl Connection {
         self.send_message(message.kind(), Payload::Shared(message.payload()))
     }
 
+    /// Queues a whole message. The common case, a server's message that
+    /// goes out as it is in one frame (no mask, no codec, no frame limit
+    /// to cut it at), is written at once; everything else takes
+    /// [`send_message_general`](Self::send_message_general), which judges
+    /// the same conditions one by one and comes to the same frame here.
+    #[inline]
     fn send_message(&mut self, kind: MessageKind, payload: Payload<'_>) -> Result<(), SendError> {
         let len = payload.as_slice().len();
         let plain = self.life.is_open()

@@ -47,8 +47,9 @@ pub struct PreparedMessage {
     frame: Bytes,
     /// Where the payload starts in `frame`.
     payload_at: usize,
-    /// What extensions made of it once, for connections that can share it.
-    forms: PreparedForms,
+    /// What extensions made of it once, for connections that can share it
+    /// (filled in by the extensions themselves).
+    pub(crate) forms: PreparedForms,
 }
 
 impl PreparedMessage {
@@ -117,9 +118,5 @@ impl PreparedMessage {
 
     pub(crate) fn forms(&self) -> &PreparedForms {
         &self.forms
-    }
-
-    pub(crate) fn forms_mut(&mut self) -> &mut PreparedForms {
-        &mut self.forms
     }
 }

@@ -154,7 +154,7 @@ impl crate::PreparedMessage {
         if let Some(key) = key {
             let compressed = compressor.compress(&self.payload(), true);
             let (frame, _) = Self::frame_of(self.kind(), codec::DeflateCodec::RSV, &compressed);
-            self.forms_mut().deflate = Some((key, frame));
+            self.forms.deflate = Some((key, frame));
         }
         self
     }
