@@ -359,43 +359,52 @@ pub const EXAMPLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub fn examples() -> &'static (PathBuf, PathBuf) {
     static EXAMPLES: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     EXAMPLES.get_or_init(|| {
-        let started = Instant::now();
-        let deflate = cfg!(feature = "deflate");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut command = Command::new(cargo);
-        command
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--example", "echo_server", "--example", "client"])
-            .arg("--message-format=json-render-diagnostics")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if deflate {
-            command.args(["--features", "deflate"]);
-        }
-        let out = command.output().expect("cannot run cargo");
-        assert!(
-            out.status.success(),
-            "building the examples failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // Each artifact is one JSON line; an example's names its executable.
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let executable = |name: &str| -> PathBuf {
-            let target = format!("\"name\":\"{name}\"");
-            let line = stdout
-                .lines()
-                .find(|l| l.contains("\"compiler-artifact\"") && l.contains(&target))
-                .unwrap_or_else(|| panic!("cargo did not report the {name} example"));
-            let at = line.find("\"executable\":\"").expect("no executable") + 14;
-            PathBuf::from(&line[at..at + line[at..].find('"').unwrap()])
-        };
-        let paths = (executable("echo_server"), executable("client"));
-        println!(
-            "built the examples (deflate: {deflate}) in {:.1?}",
-            started.elapsed()
-        );
-        paths
+        let mut built = build_examples(&["echo_server", "client"]).into_iter();
+        (built.next().unwrap(), built.next().unwrap())
     })
+}
+
+/// Builds the examples `names` with `$CARGO` in the dev profile (with
+/// `deflate` when this test has it) and returns their executables.
+pub fn build_examples(names: &[&str]) -> Vec<PathBuf> {
+    let started = Instant::now();
+    let deflate = cfg!(feature = "deflate");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command.current_dir(env!("CARGO_MANIFEST_DIR")).arg("build");
+    for name in names {
+        command.args(["--example", name]);
+    }
+    command
+        .arg("--message-format=json-render-diagnostics")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if deflate {
+        command.args(["--features", "deflate"]);
+    }
+    let out = command.output().expect("cannot run cargo");
+    assert!(
+        out.status.success(),
+        "building the examples failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Each artifact is one JSON line; an example's names its executable.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let executable = |name: &str| -> PathBuf {
+        let target = format!("\"name\":\"{name}\"");
+        let line = stdout
+            .lines()
+            .find(|l| l.contains("\"compiler-artifact\"") && l.contains(&target))
+            .unwrap_or_else(|| panic!("cargo did not report the {name} example"));
+        let at = line.find("\"executable\":\"").expect("no executable") + 14;
+        PathBuf::from(&line[at..at + line[at..].find('"').unwrap()])
+    };
+    let paths = names.iter().map(|name| executable(name)).collect();
+    println!(
+        "built {names:?} (deflate: {deflate}) in {:.1?}",
+        started.elapsed()
+    );
+    paths
 }
 
 /// The `echo_server` example on a free port, serving TLS with the test
