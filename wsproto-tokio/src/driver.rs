@@ -11,6 +11,7 @@
 //! `next()` go) loses nothing: the state is all in the connection, which
 //! the caller owns.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -27,11 +28,18 @@ use crate::message::Message;
 /// Most slices handed to one vectored write.
 const MAX_SLICES: usize = 64;
 
-/// The driver's own read buffer: what a read takes while messages are
-/// small. A read that fills it suggests a large transfer, and the next one
+/// The size of a read while messages are small: into a buffer of the
+/// thread's, shared by every connection it polls, copied into the
+/// connection in the same call (so a connection holds no read buffer of its
+/// own). A read that fills it suggests a large transfer, and the next one
 /// goes straight into the connection's receive buffer, [`LARGE_READ`] at
 /// once, with no copy.
-const SMALL_READ: usize = 8 << 10;
+const SMALL_READ: usize = 16 << 10;
+
+thread_local! {
+    /// The thread's buffer for small reads (see [`SMALL_READ`]).
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Room asked of the connection's receive buffer for a read during a large
 /// transfer.
@@ -52,9 +60,7 @@ pub(crate) struct Driver<S> {
     sleep_at: Option<Duration>,
     /// The bound of the send queue (see `WebSocketConfig::send_high_water`).
     pub(crate) high_water: usize,
-    /// The read buffer for small reads, allocated at the first read.
-    small: Vec<u8>,
-    /// Whether the last read filled `small`: read large next.
+    /// Whether the last read filled the thread's buffer: read large next.
     read_large: bool,
     /// Chunks gathered for a transport without vectored writes.
     gather: Vec<u8>,
@@ -84,7 +90,6 @@ impl<S> Driver<S> {
             sleep: Box::pin(tokio::time::sleep_until(origin)),
             sleep_at: None,
             high_water,
-            small: Vec::new(),
             read_large: false,
             gather: Vec::new(),
             unflushed: false,
@@ -157,6 +162,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// time, so messages queued together leave in one system call.
     fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
+            // (A pong owed but not queued is queued by `transmit_chunks`
+            // while the queue it waited behind drains: with nothing queued,
+            // none is owed.)
+            if self.conn.pending_transmit() == 0 {
+                return Poll::Ready(Ok(()));
+            }
             let mut chunks = [&[][..]; MAX_SLICES];
             let filled = self.conn.transmit_chunks(&mut chunks);
             if filled == 0 {
@@ -229,13 +240,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             self.read_large = n == LARGE_READ;
             return Poll::Ready(Ok(n));
         }
-        if self.small.is_empty() {
-            self.small = vec![0; SMALL_READ];
-        }
-        let mut buf = ReadBuf::new(&mut self.small);
-        ready!(io.poll_read(cx, &mut buf))?;
-        let n = buf.filled().len();
-        self.conn.handle_input(&self.small[..n]);
+        let conn = &mut self.conn;
+        let poll = SCRATCH.with(|scratch| {
+            let read_into = |buf: &mut [u8]| -> Poll<io::Result<usize>> {
+                let mut buf = ReadBuf::new(buf);
+                ready!(io.poll_read(cx, &mut buf))?;
+                conn.handle_input(buf.filled());
+                Poll::Ready(Ok(buf.filled().len()))
+            };
+            match scratch.try_borrow_mut() {
+                Ok(mut buf) => {
+                    if buf.is_empty() {
+                        buf.resize(SMALL_READ, 0);
+                    }
+                    read_into(&mut buf)
+                }
+                // Taken by a read further up this thread's stack (a
+                // transport that is itself driven from here): a buffer of
+                // this read's own.
+                Err(_) => read_into(&mut vec![0; SMALL_READ]),
+            }
+        });
+        let n = ready!(poll)?;
         self.read_large = n == SMALL_READ;
         Poll::Ready(Ok(n))
     }
@@ -293,7 +319,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 return Poll::Pending;
             }
             // 5. Input.
-            match ready!(self.poll_read_in(cx)) {
+            let read = match self.poll_read_in(cx) {
+                Poll::Ready(read) => read,
+                Poll::Pending => {
+                    // Quiet: nothing to read, nothing to write. The
+                    // connection lets its empty buffers go, so that an idle
+                    // connection costs little more than its own size.
+                    if self.conn.pending_transmit() == 0 {
+                        self.conn.release_idle_buffers();
+                    }
+                    return Poll::Pending;
+                }
+            };
+            match read {
                 Ok(0) => {
                     self.read_eof = true;
                     self.conn.handle_eof();
