@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The load comparison of docs/load.md: four echo servers under the same
-# generator (examples/load.rs), over 127.0.0.1, the server pinned to CPU 0
+# generator (tools/src/bin/load.rs), over 127.0.0.1, the server pinned to CPU 0
 # and the generator to CPU 1.
 #
 #   bash benches/load.sh            # about 6 minutes
@@ -54,9 +54,18 @@ if [[ ${LOAD_RT:-1} == 1 ]] && chrt -f 10 true 2>/dev/null; then
     RT=(chrt -f 10)
 fi
 
-cargo build --release --quiet --example load --example mio_echo --example echo_server \
-    --example peer_fastwebsockets_echo --example peer_tungstenite_echo
-BIN=target/release/examples
+cargo build --release --quiet --example mio_echo --example echo_server
+cargo build --release --quiet -p wsproto-tools --bin load --bin peer_fastwebsockets_echo \
+    --bin peer_tungstenite_echo
+TARGET=${CARGO_TARGET_DIR:-target}/release
+# bin NAME: the path of a server or of the generator (the core's examples,
+# the tools crate's binaries).
+bin() {
+    case $1 in
+        mio_echo | echo_server) echo "$TARGET/examples/$1" ;;
+        *) echo "$TARGET/$1" ;;
+    esac
+}
 mkdir -p "$OUT"
 RESULTS=$OUT/results.txt
 : >"$RESULTS"
@@ -64,7 +73,7 @@ RESULTS=$OUT/results.txt
 SERVER_PID=
 start_server() {
     PORT=$((PORT + 1))
-    taskset -c 0 "${RT[@]}" "$BIN/$1" "127.0.0.1:$PORT" >>"$OUT/$1.log" 2>&1 &
+    taskset -c 0 "${RT[@]}" "$(bin "$1")" "127.0.0.1:$PORT" >>"$OUT/$1.log" 2>&1 &
     SERVER_PID=$!
     local i
     for i in $(seq 1 100); do
@@ -89,7 +98,7 @@ load() {
     local rt=("${RT[@]}")
     [[ $mode == misbehave ]] && rt=()
     local line
-    line=$(taskset -c 1 "${rt[@]}" "$BIN/load" "$mode" "127.0.0.1:$PORT" --label "$server" \
+    line=$(taskset -c 1 "${rt[@]}" "$(bin load)" "$mode" "127.0.0.1:$PORT" --label "$server" \
         --server-pid "$SERVER_PID" --warmup "$WARMUP" --duration "$DURATION" "$@" \
         2>>"$OUT/load.log" | grep '^RESULT') || line="RESULT mode=$mode label=$server ok=false"
     echo "$line" | tee -a "$RESULTS"

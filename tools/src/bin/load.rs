@@ -3,6 +3,7 @@
 //! sends a message, waits for its echo, records the latency, repeats).
 //!
 //! ```sh
+//! cargo build --release -p wsproto-tools --bin load   # target/release/load
 //! # messages/s and p50/p99 latency, 1 KiB binary messages, 100 connections
 //! load echo 127.0.0.1:9004 --conns 100 --server-pid PID
 //! # server RSS per idle connection (handshake done, then quiet)

@@ -1,10 +1,10 @@
-//! A peer for `examples/load.rs`: an echo server on fastwebsockets 0.10,
-//! as its own `echo_server` example builds it: hyper 1 serves the HTTP/1.1
+//! A peer for the load generator (`tools/src/bin/load.rs`): an echo server
+//! on fastwebsockets 0.10, as its own `echo_server` example builds it: hyper 1 serves the HTTP/1.1
 //! upgrade, a `FragmentCollector` reassembles messages, one task per
 //! connection on a single-threaded tokio runtime.
 //!
 //! ```sh
-//! cargo run --release --example peer_fastwebsockets_echo -- 127.0.0.1:9006
+//! cargo run --release -p wsproto-tools --bin peer_fastwebsockets_echo -- 127.0.0.1:9006
 //! ```
 
 use fastwebsockets::{upgrade, FragmentCollector, OpCode, WebSocketError};

@@ -1,9 +1,10 @@
-//! A peer for `examples/load.rs`: the echo server of `echo_server.rs` on
+//! A peer for the load generator (`tools/src/bin/load.rs`): the echo
+//! server of the core's `examples/echo_server.rs` on
 //! tungstenite 0.30, built the same way (a thread per connection, blocking
 //! `std::net` sockets), with tungstenite's default limits.
 //!
 //! ```sh
-//! cargo run --release --example peer_tungstenite_echo -- 127.0.0.1:9005
+//! cargo run --release -p wsproto-tools --bin peer_tungstenite_echo -- 127.0.0.1:9005
 //! ```
 
 use std::net::{TcpListener, TcpStream};

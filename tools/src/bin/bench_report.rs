@@ -6,7 +6,7 @@
 //!
 //! ```sh
 //! cargo bench --bench decode --bench roundtrip --bench handshake
-//! cargo run --release --example bench_report
+//! cargo run --release -p wsproto-tools --bin bench_report
 //! ```
 //!
 //! It reads `target/criterion/<group>/<bench>/new/{benchmark,estimates}.json`
@@ -31,7 +31,10 @@ struct Measured {
 type Results = BTreeMap<String, BTreeMap<String, Measured>>;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The workspace root: this crate is `tools/` in it.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tools/ is inside the workspace");
     let criterion = std::env::var_os("CRITERION_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/criterion"));

@@ -1,0 +1,58 @@
+//! The echo server on the tokio adapter, for the load generator: what a
+//! `wsproto-tokio` user writes (`accept`, `next`, `feed`, `flush`), on a
+//! single-threaded tokio runtime, one task per connection, as the
+//! fastwebsockets peer runs.
+//!
+//! ```sh
+//! cargo run --release -p wsproto-tools --bin adapter_echo -- 127.0.0.1:9007
+//! ```
+//!
+//! Replies are fed, and flushed once no more input is ready, so a burst of
+//! messages is answered with one write.
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::net::TcpListener;
+
+async fn serve(tcp: tokio::net::TcpStream) -> Result<(), wsproto_tokio::Error> {
+    tcp.set_nodelay(true)?;
+    let mut ws = wsproto_tokio::accept(tcp).await?;
+    loop {
+        // Input already here is answered in the same write: flush only
+        // when nothing more is ready (`next()` is cancel-safe, so trying
+        // it and dropping it loses nothing).
+        let message = match ws.next().now_or_never() {
+            Some(message) => message,
+            None => {
+                ws.flush().await?;
+                ws.next().await
+            }
+        };
+        let Some(message) = message else { break };
+        let message = message?;
+        if message.is_text() || message.is_binary() {
+            ws.feed(message).await?;
+        }
+    }
+    Ok(())
+}
+
+fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9007".into());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(&addr).await?;
+        println!("echo server listening on ws://{}", listener.local_addr()?);
+        loop {
+            let (tcp, _) = listener.accept().await?;
+            tokio::spawn(async move {
+                if let Err(e) = serve(tcp).await {
+                    eprintln!("connection ended: {e}");
+                }
+            });
+        }
+    })
+}

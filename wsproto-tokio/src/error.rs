@@ -1,0 +1,73 @@
+//! One error type for the adapter, typed by who is at fault, as in the core.
+
+use std::io;
+
+use wsproto::handshake::{HandshakeError, UsageError};
+use wsproto::proxy::ProxyError;
+use wsproto::{ProtocolError, SendError};
+
+/// What can go wrong on a WebSocket stream or its handshake.
+///
+/// The end of a connection is not an error: a stream that has closed
+/// (normally or not) ends, its `next()` returning `None`. What ended it is
+/// [`WebSocketStream::close_cause`](crate::WebSocketStream::close_cause).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The transport failed (a reset, a broken pipe, a TLS failure...).
+    #[error("I/O: {0}")]
+    Io(#[from] io::Error),
+    /// The peer broke a rule of RFC 6455 (the peer's fault). The
+    /// connection has failed (§7.1.7): its close frame, with
+    /// [`ProtocolError::close_code`], is on its way, and the stream ends
+    /// after it.
+    #[error("protocol: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// A message could not be sent (the caller's fault: e.g. after a
+    /// close, or a ping of more than 125 bytes). Nothing was queued.
+    #[error("send: {0}")]
+    Send(#[from] SendError),
+    /// The opening handshake failed: a malformed or refused request (a
+    /// server has answered it with its HTTP status), or, for a client, a
+    /// response that is not a valid `101` ([`HandshakeError::Rejected`]
+    /// carries the server's answer, e.g. a 401 or a redirect).
+    #[error("handshake: {0}")]
+    Handshake(#[from] HandshakeError),
+    /// A handshake was refused by the server's callback, which answered
+    /// with this status.
+    #[error("handshake refused with HTTP {0}")]
+    Refused(u16),
+    /// The URL, a header or another argument could not be used (the
+    /// caller's fault).
+    #[error("usage: {0}")]
+    Usage(#[from] UsageError),
+    /// The HTTP proxy (`HTTP_PROXY`, `HTTPS_PROXY`) did not open a tunnel.
+    #[error("proxy: {0}")]
+    Proxy(#[from] ProxyError),
+    /// The proxy configuration in the environment could not be used.
+    #[error("proxy configuration: {0}")]
+    ProxyConfig(String),
+    /// A `wss://` URL without the `rustls` feature, or a scheme this crate
+    /// does not speak.
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
+    /// The HTTP upgrade (hyper, axum) failed.
+    #[cfg(feature = "hyper")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
+    #[error("upgrade: {0}")]
+    Upgrade(#[from] hyper::Error),
+}
+
+impl Error {
+    /// For an error that failed the connection because of the peer, the
+    /// close code that was sent (RFC 6455 §7.4.1).
+    pub fn close_code(&self) -> Option<wsproto::CloseCode> {
+        match self {
+            Error::Protocol(e) => Some(e.close_code()),
+            _ => None,
+        }
+    }
+}
+
+/// The adapter's results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
