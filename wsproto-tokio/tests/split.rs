@@ -68,6 +68,13 @@ async fn reader_and_writer_in_two_tasks() {
     assert!(whole.is_terminated());
 }
 
+/// Pings from `server` and waits for the pong.
+async fn ping_pong(server: &mut WebSocketStream<tokio::io::DuplexStream>, payload: &'static str) {
+    server.send(Message::Ping(payload.into())).await.unwrap();
+    let answer = timeout(LIMIT, server.next()).await.unwrap();
+    assert_eq!(answer.unwrap().unwrap(), Message::Pong(payload.into()));
+}
+
 /// The peer pings while the write half sits idle: the read half writes
 /// the pong. Then the write half is dropped: the read half still answers,
 /// and writes the close reply.
@@ -82,25 +89,9 @@ async fn read_half_answers_while_the_writer_is_idle_or_gone() {
         }
         seen
     });
-    server.send(Message::Ping("one".into())).await.unwrap();
-    assert_eq!(
-        timeout(LIMIT, server.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap(),
-        Message::Pong("one".into())
-    );
+    ping_pong(&mut server, "one").await;
     drop(write);
-    server.send(Message::Ping("two".into())).await.unwrap();
-    assert_eq!(
-        timeout(LIMIT, server.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap(),
-        Message::Pong("two".into())
-    );
+    ping_pong(&mut server, "two").await;
     server.close(None).await.unwrap();
     // The close reply comes back, then the server ends the transport.
     assert!(matches!(
