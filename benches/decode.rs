@@ -38,8 +38,8 @@
 //! `poll_event` after each; `tungstenite` and `fastwebsockets` read from a
 //! stream that returns one frame per read.
 //!
-//! `cargo bench --bench decode`; then `cargo run --release --example
-//! bench_report` for ns/frame and GB/s.
+//! `cargo bench --bench decode`; then `cargo run --release -p wsproto-tools
+//! --bin bench_report` for ns/frame and GB/s.
 
 use std::hint::black_box;
 use std::io::{Cursor, Read, Write};
