@@ -80,7 +80,7 @@ impl ClientRequest {
     }
 
     /// The core's handshake configuration for this request.
-    fn client_config(&self, config: &WebSocketConfig) -> ClientConfig {
+    pub(crate) fn client_config(&self, config: &WebSocketConfig) -> ClientConfig {
         let mut client = ClientConfig::new()
             .config(config.core())
             .limits(config.limits);

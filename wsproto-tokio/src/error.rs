@@ -56,6 +56,20 @@ pub enum Error {
     #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
     #[error("upgrade: {0}")]
     Upgrade(#[from] hyper::Error),
+    /// The HTTP/2 connection failed, or refused a stream (feature
+    /// `http2`).
+    #[cfg(feature = "http2")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http2")))]
+    #[error("HTTP/2: {0}")]
+    Http2(#[from] h2::Error),
+    /// The HTTP/2 server did not send `SETTINGS_ENABLE_CONNECT_PROTOCOL` =
+    /// 1, so it cannot be asked for a WebSocket (RFC 8441 §4: "A client
+    /// MUST NOT send a CONNECT request with the :protocol pseudo-header
+    /// unless the server has sent this setting").
+    #[cfg(feature = "http2")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http2")))]
+    #[error("the HTTP/2 server did not enable extended CONNECT (RFC 8441)")]
+    ExtendedConnectDisabled,
 }
 
 impl Error {

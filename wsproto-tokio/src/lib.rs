@@ -85,6 +85,10 @@ pub mod upgrade;
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 
+#[cfg(feature = "http2")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http2")))]
+pub mod http2;
+
 pub use client::{client_over, connect, connect_with, ClientRequest, IntoClientRequest};
 pub use config::{WebSocketConfig, DEFAULT_SEND_HIGH_WATER};
 pub use error::{Error, Result};
