@@ -85,7 +85,11 @@ async fn exercise(mut ws: Http2WebSocket, i: u16) -> Result<(), BoxError> {
         ws.send(message.clone()).await?;
         let echo = next(&mut ws).await?;
         if echo != message {
-            return Err(format!("socket {i}: the echo differs ({} bytes sent)", message.len()).into());
+            return Err(format!(
+                "socket {i}: the echo differs ({} bytes sent)",
+                message.len()
+            )
+            .into());
         }
     }
     ws.send(Message::Ping(vec![i as u8; 4].into())).await?;

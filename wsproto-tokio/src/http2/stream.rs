@@ -2,19 +2,20 @@
 //! CONNECT (RFC 8441) as `AsyncRead + AsyncWrite`, under HTTP/2 flow
 //! control, for a [`WebSocketStream`](crate::WebSocketStream) to run over.
 //!
-//! RFC 8441 §5: the stream stands in for RFC 6455's TCP connection, so
-//! the two ends of a TCP connection map onto the stream's:
+//! RFC 8441 §5: "The HTTP/2 stream closure is also analogous to the TCP
+//! connection closure of \[RFC6455\]. Orderly TCP-level closures are
+//! represented as END_STREAM flags \[...\]. RST exceptions are represented
+//! with the RST_STREAM frame \[...\] with the CANCEL error code."
 //!
 //! - **Orderly close** (TCP FIN): `poll_shutdown` sends an empty DATA
 //!   frame with END_STREAM. The WebSocket connection shuts its transport
 //!   down once the close frames have been exchanged
 //!   (`Connection::should_close_transport`), so END_STREAM follows the
 //!   close frames; the peer's END_STREAM reads as the end of input.
-//! - **Abort** (TCP RST): dropping a stream that has not ended both ways
-//!   sends RST_STREAM with CANCEL ("In HTTP/2, [...] RST_STREAM [...]
-//!   with the CANCEL error code" is what §5 gives for an abnormal
-//!   closure); a RST_STREAM from the peer reads as the end of input, and
-//!   the WebSocket, which saw no close frame, reports 1006.
+//! - **Abort** (TCP RST): dropping the stream before its END_STREAM
+//!   sends RST_STREAM with CANCEL; a RST_STREAM from the peer reads as `ConnectionReset`, which the
+//!   WebSocket takes as the end of its transport: without a close frame,
+//!   1006.
 
 use std::io;
 use std::pin::Pin;
@@ -175,11 +176,7 @@ impl AsyncWrite for Http2Stream {
         }
         self.send_ended = true;
         self.send.reserve_capacity(0);
-        Poll::Ready(
-            self.send
-                .send_data(Bytes::new(), true)
-                .map_err(to_io_error),
-        )
+        Poll::Ready(self.send.send_data(Bytes::new(), true).map_err(to_io_error))
     }
 }
 
@@ -189,10 +186,12 @@ impl Drop for Http2Stream {
     /// indicate that the stream is no longer needed"), which discards
     /// whatever DATA h2 still holds for it, as a TCP RST does.
     ///
-    /// After END_STREAM nothing is aborted here: what was queued (the
-    /// close frame, END_STREAM) still goes out, and if the peer has not
-    /// ended its side by then h2 resets the stream it no longer has a
-    /// reader for, after that data.
+    /// After END_STREAM nothing is aborted here. A WebSocket client shuts
+    /// its side down only once the server has ended its own (RFC 6455
+    /// §7.1.1: the server closes first), so the stream is closed both ways
+    /// and h2 lets it go. Dropped with the peer's side still open (a close
+    /// timeout), h2 cancels the stream it no longer has a reader for, and
+    /// what it still held for it is not sent, as a TCP RST would.
     fn drop(&mut self) {
         if !self.send_ended {
             self.send.send_reset(Reason::CANCEL);
@@ -207,5 +206,116 @@ fn to_io_error(error: h2::Error) -> io::Error {
             .unwrap_or_else(|| io::ErrorKind::Other.into())
     } else {
         io::Error::other(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// The server's end of the stream (h2's own server).
+    struct Peer {
+        send: SendStream<Bytes>,
+        recv: RecvStream,
+    }
+
+    /// A client's stream over an in-memory HTTP/2 connection, and the
+    /// server's end of it.
+    async fn stream_pair() -> (Http2Stream, Peer) {
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let mut connection = h2::server::handshake(b).await.unwrap();
+            let (request, mut respond) = connection.accept().await.unwrap().unwrap();
+            let send = respond
+                .send_response(http::Response::new(()), false)
+                .unwrap();
+            let _ = tx.send(Peer {
+                send,
+                recv: request.into_body(),
+            });
+            while connection.accept().await.is_some() {}
+        });
+        let (send_request, connection) = h2::client::handshake(a).await.unwrap();
+        tokio::spawn(connection);
+        let mut send_request = send_request.ready().await.unwrap();
+        let request = http::Request::post("http://localhost/").body(()).unwrap();
+        let (response, send) = send_request.send_request(request, false).unwrap();
+        let recv = response.await.unwrap().into_body();
+        (Http2Stream::new(send, recv), rx.await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn shutdown_is_end_stream_after_the_data() {
+        let (mut stream, mut peer) = stream_pair().await;
+        stream.write_all(b"close frame").await.unwrap();
+        stream.shutdown().await.unwrap();
+        let data = peer.recv.data().await.unwrap().unwrap();
+        assert_eq!(&data[..], b"close frame");
+        // END_STREAM, not a reset: the body ends cleanly (h2 hands over
+        // the empty DATA frame that carried the flag, then the end).
+        while let Some(data) = peer.recv.data().await {
+            assert!(data.unwrap().is_empty());
+        }
+        assert!(peer.recv.is_end_stream());
+        // The peer ends its side too: the stream is closed, and dropping
+        // it resets nothing.
+        peer.send.send_data(Bytes::new(), true).unwrap();
+        assert_eq!(stream.read(&mut [0; 16]).await.unwrap(), 0);
+        drop(stream);
+        assert!(peer.recv.data().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_drop_before_shutdown_is_cancel() {
+        let (stream, mut peer) = stream_pair().await;
+        drop(stream);
+        let error = peer.recv.data().await.unwrap().unwrap_err();
+        assert_eq!(error.reason(), Some(Reason::CANCEL));
+    }
+
+    #[tokio::test]
+    async fn the_peers_end_stream_is_the_end_of_input() {
+        let (mut stream, mut peer) = stream_pair().await;
+        peer.send
+            .send_data(Bytes::from_static(b"last words"), true)
+            .unwrap();
+        let mut input = Vec::new();
+        stream.read_to_end(&mut input).await.unwrap();
+        assert_eq!(input, b"last words");
+    }
+
+    #[tokio::test]
+    async fn the_peers_reset_is_a_connection_reset() {
+        let (mut stream, mut peer) = stream_pair().await;
+        peer.send.send_reset(Reason::CANCEL);
+        let error = stream.read(&mut [0; 16]).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+    }
+
+    /// More than a window's worth (64 KiB, h2's default here) goes
+    /// through as the peer reads and hands window back.
+    #[tokio::test]
+    async fn writes_wait_for_window() {
+        let (mut stream, mut peer) = stream_pair().await;
+        let sent: Vec<u8> = (0..1 << 20).map(|i: u32| i as u8).collect();
+        let expected = sent.clone();
+        let writer = tokio::spawn(async move {
+            stream.write_all(&sent).await.unwrap();
+            stream.shutdown().await.unwrap();
+            stream
+        });
+        let mut received = Vec::new();
+        while let Some(data) = peer.recv.data().await {
+            let data = data.unwrap();
+            peer.recv
+                .flow_control()
+                .release_capacity(data.len())
+                .unwrap();
+            received.extend_from_slice(&data);
+        }
+        assert_eq!(received, expected);
+        drop(writer.await.unwrap());
     }
 }
