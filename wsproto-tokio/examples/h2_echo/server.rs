@@ -22,9 +22,27 @@ use wsproto_tokio::{CloseCause, CloseFrame, Error, WebSocketConfig};
 
 type Body = Full<Bytes>;
 
+/// The page at `/`: a WebSocket to `/browser` on the page's own origin
+/// (so a browser may run it over the HTTP/2 connection that brought the
+/// page), one message echoed, the outcome in the title.
+const PAGE: &str = r#"<!doctype html>
+<title>h2_echo</title>
+<pre id="log">connecting</pre>
+<script>
+const log = (line) => { document.getElementById("log").textContent = line; };
+const scheme = location.protocol === "https:" ? "wss" : "ws";
+const ws = new WebSocket(`${scheme}://${location.host}/browser`);
+ws.onopen = () => ws.send("hello from the browser");
+ws.onmessage = (e) => { log(`echo: ${e.data}`); document.title = "echoed"; ws.close(1000); };
+ws.onerror = () => { log("error"); document.title = "error"; };
+</script>
+"#;
+
 /// What the server saw, one WebSocket at a time.
 #[derive(Debug)]
 pub enum Event {
+    /// The page at `/` was served.
+    Page { version: http::Version },
     /// A WebSocket was accepted: an HTTP/1.1 `GET` or an HTTP/2 `CONNECT`.
     Opened {
         version: http::Version,
@@ -48,6 +66,7 @@ pub enum Event {
 impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Event::Page { version } => write!(f, "page {version:?}"),
             Event::Opened {
                 version,
                 method,
@@ -108,6 +127,16 @@ impl Server {
         let version = request.version();
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
+        if method == http::Method::GET
+            && path == "/"
+            && !request.headers().contains_key(http::header::UPGRADE)
+        {
+            let _ = self.events.send(Event::Page { version });
+            return Ok(http::Response::builder()
+                .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
+                .body(Body::from(PAGE))
+                .expect("a valid response"));
+        }
         // The default message limit (64 MiB) lets 16 MiB messages through.
         match upgrade::upgrade_with(&mut request, WebSocketConfig::default(), |_, accept| {
             Ok(accept)
