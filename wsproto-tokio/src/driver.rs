@@ -217,11 +217,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         Poll::Ready(Ok(()))
     }
 
-    /// Writes what it can, now, without waiting: after input that owes the
-    /// peer something (a pong, a close reply), so that it leaves even if
-    /// the caller stops polling. An error is left for the next poll.
-    fn write_eagerly(&mut self, cx: &mut Context<'_>) {
-        if self.conn.pending_transmit() > 0 {
+    /// Writes what it can, now, without waiting, if taking an event queued
+    /// output (`queued_before` is what was queued before): a pong, a close
+    /// reply, the close frame of a failure, so that it leaves even if the
+    /// caller stops polling. Output the caller queued is left to be written
+    /// in one write once the input is drained. An error is left for the
+    /// next poll.
+    fn write_if_owed(&mut self, cx: &mut Context<'_>, queued_before: usize) {
+        if self.conn.pending_transmit() > queued_before {
             let _ = self.poll_write_and_flush(cx);
         }
     }
@@ -275,14 +278,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             if self.ended {
                 return Poll::Ready(None);
             }
-            // 1. Output first: replies owed from earlier input.
-            if let Poll::Ready(Err(e)) = self.poll_write_and_flush(cx) {
-                return Poll::Ready(Some(Err(self.fail_io(e))));
-            }
-            // 2. The next event, if the input holds one.
+            // 1. The next event, if the input holds one. Output waits for
+            //    step 3 unless this event owes some: so that the replies
+            //    to a burst of messages read at once leave in one write.
+            let queued_before = self.conn.pending_transmit();
             match self.conn.poll_event() {
                 Ok(Some(event)) => {
-                    self.write_eagerly(cx);
+                    self.write_if_owed(cx, queued_before);
                     if let Some(message) = Message::from_event(event) {
                         return Poll::Ready(Some(Ok(message)));
                     }
@@ -292,14 +294,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Err(error) => {
                     // The connection failed (§7.1.7): its close frame is
                     // queued; send it now, the caller may stop here.
-                    self.write_eagerly(cx);
+                    self.write_if_owed(cx, queued_before);
                     return Poll::Ready(Some(Err(Error::Protocol(error))));
                 }
             }
-            // 3. Timers: a keepalive ping, a pong that did not come, the
+            // 2. Timers: a keepalive ping, a pong that did not come, the
             //    close timeout.
             if self.poll_timers(cx) {
                 continue;
+            }
+            // 3. Output, now that the input read so far is answered:
+            //    replies owed and whatever the caller queued, before
+            //    waiting for more input.
+            if let Poll::Ready(Err(e)) = self.poll_write_and_flush(cx) {
+                return Poll::Ready(Some(Err(self.fail_io(e))));
             }
             // 4. The end: the connection says the transport is done with.
             if self.conn.should_close_transport() {
