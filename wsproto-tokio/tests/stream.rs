@@ -6,7 +6,7 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wsproto_tokio::{CloseCause, CloseCode, Config, Error, Message, WebSocketConfig};
 
@@ -159,6 +159,47 @@ async fn feed_then_flush_is_one_write() {
                 Message::text(format!("{i}"))
             );
         }
+    }
+}
+
+/// An echo that feeds a reply per message and flushes when no input is
+/// ready answers a burst that arrived in one read with one write: `next()`
+/// takes the messages already read without writing what was fed, and
+/// writes it once that input is drained.
+#[tokio::test]
+async fn replies_to_a_burst_leave_in_one_write() {
+    const N: usize = 50;
+    let (a, b) = tokio::io::duplex(1 << 20);
+    let counting = Counting::new(b, true);
+    let writes = counting.writes.clone();
+    let server = tokio::spawn(async move { wsproto_tokio::accept(counting).await.unwrap() });
+    let (mut client, _) =
+        wsproto_tokio::client_over(a, "ws://localhost/", WebSocketConfig::default())
+            .await
+            .unwrap();
+    let mut server = server.await.unwrap();
+    for i in 0..N {
+        client.feed(Message::text(format!("{i}"))).await.unwrap();
+    }
+    client.flush().await.unwrap();
+    let before = writes.load(Ordering::SeqCst);
+    for _ in 0..N {
+        let message = match server.next().now_or_never() {
+            Some(message) => message,
+            None => {
+                server.flush().await.unwrap();
+                server.next().await
+            }
+        };
+        server.feed(message.unwrap().unwrap()).await.unwrap();
+    }
+    server.flush().await.unwrap();
+    assert_eq!(writes.load(Ordering::SeqCst), before + 1);
+    for i in 0..N {
+        assert_eq!(
+            client.next().await.unwrap().unwrap(),
+            Message::text(format!("{i}"))
+        );
     }
 }
 
