@@ -23,18 +23,25 @@ use tokio::time::{Instant, Sleep};
 use wsproto::{CloseCause, CloseCode, Connection, SendError, State};
 
 use crate::error::Error;
+use crate::idle::IdleRelease;
 use crate::message::Message;
 
-/// Most slices handed to one vectored write.
-const MAX_SLICES: usize = 64;
+/// Most slices handed to one vectored write. Small frames share one
+/// staging chunk, so this bounds only how many large payloads (each its own
+/// chunk) one write takes: 8 of at least 4 KiB, 32 KiB or more. Both arrays
+/// of this size are filled on every write, so it is kept small.
+const MAX_SLICES: usize = 16;
 
 /// The size of a read while messages are small: into a buffer of the
 /// thread's, shared by every connection it polls, copied into the
 /// connection in the same call (so a connection holds no read buffer of its
 /// own). A read that fills it suggests a large transfer, and the next one
 /// goes straight into the connection's receive buffer, [`LARGE_READ`] at
-/// once, with no copy.
-const SMALL_READ: usize = 16 << 10;
+/// once, with no copy. As large as mio_echo's shared buffer: one buffer per
+/// thread costs little, and a smaller one splits bursts (16 pipelined
+/// messages of 1 KiB, 16.5 KiB, took two reads from a 16 KiB buffer, with
+/// two passes through the scheduler).
+const SMALL_READ: usize = 64 << 10;
 
 thread_local! {
     /// The thread's buffer for small reads (see [`SMALL_READ`]).
@@ -58,6 +65,8 @@ pub(crate) struct Driver<S> {
     /// Sleeps until `sleep_at`, the deadline it was last set to.
     sleep: Pin<Box<Sleep>>,
     sleep_at: Option<Duration>,
+    /// When the connection, quiet, lets its buffers go.
+    idle: IdleRelease,
     /// The bound of the send queue (see `WebSocketConfig::send_high_water`).
     pub(crate) high_water: usize,
     /// Whether the last read filled the thread's buffer: read large next.
@@ -89,6 +98,7 @@ impl<S> Driver<S> {
             origin,
             sleep: Box::pin(tokio::time::sleep_until(origin)),
             sleep_at: None,
+            idle: IdleRelease::new(),
             high_water,
             read_large: false,
             gather: Vec::new(),
@@ -113,9 +123,10 @@ impl<S> Driver<S> {
         self.conn.close_cause()
     }
 
-    /// Runs the timers that are due and sets the sleep for the next one;
-    /// whether any ran (it may have queued output: a keepalive ping, a
-    /// close frame).
+    /// Runs the timers that are due (the connection's, and the release of
+    /// idle buffers) and sets the sleep for the next one; whether any of
+    /// the connection's ran (it may have queued output: a keepalive ping,
+    /// a close frame).
     ///
     /// The sleep is moved only to an earlier deadline: when the keepalive
     /// deadline moves later with every input, the sleep set earlier fires,
@@ -125,14 +136,22 @@ impl<S> Driver<S> {
         let mut fired = false;
         loop {
             let now = self.now();
-            let Some(at) = self.conn.poll_timeout(now) else {
-                return fired;
-            };
-            if at <= now {
+            let conn_at = self.conn.poll_timeout(now);
+            if conn_at.is_some_and(|at| at <= now) {
                 self.conn.handle_timeout(now);
                 fired = true;
                 continue;
             }
+            if self.idle.is_due(now, self.conn.pending_transmit() == 0) {
+                self.conn.release_idle_buffers();
+            }
+            let at = match (conn_at, self.idle.deadline(now)) {
+                (Some(conn_at), Some(idle_at)) => conn_at.min(idle_at),
+                (conn_at, idle_at) => match conn_at.or(idle_at) {
+                    Some(at) => at,
+                    None => return fired,
+                },
+            };
             if self.sleep_at.is_none_or(|set| at < set) {
                 self.sleep.as_mut().reset(self.origin + at);
                 self.sleep_at = Some(at);
@@ -140,11 +159,9 @@ impl<S> Driver<S> {
             if self.sleep.as_mut().poll(cx).is_pending() {
                 return fired;
             }
-            // The sleep is done: set it again on the next turn.
+            // The sleep is done: look again at what is due (`now` is past
+            // the deadline it was set to), and set it again.
             self.sleep_at = None;
-            let now = self.now();
-            self.conn.handle_timeout(now);
-            fired = true;
         }
     }
 
@@ -327,24 +344,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 return Poll::Pending;
             }
             // 5. Input.
-            let read = match self.poll_read_in(cx) {
-                Poll::Ready(read) => read,
-                Poll::Pending => {
-                    // Quiet: nothing to read, nothing to write. The
-                    // connection lets its empty buffers go, so that an idle
-                    // connection costs little more than its own size.
-                    if self.conn.pending_transmit() == 0 {
-                        self.conn.release_idle_buffers();
-                    }
-                    return Poll::Pending;
-                }
-            };
+            // (A connection that stays quiet lets its buffers go: see
+            // `poll_timers` and `idle`.)
+            let read = ready!(self.poll_read_in(cx));
             match read {
                 Ok(0) => {
                     self.read_eof = true;
                     self.conn.handle_eof();
                 }
-                Ok(_) => {}
+                Ok(_) => self.idle.saw_input(),
                 // The peer reset the connection, or a TLS peer closed TCP
                 // without `close_notify`: the end of the stream, as far as
                 // the WebSocket is concerned. Whether it closed cleanly is

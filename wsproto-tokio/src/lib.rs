@@ -70,6 +70,7 @@ pub mod compat;
 mod config;
 mod driver;
 mod error;
+mod idle;
 mod message;
 pub mod proxy;
 mod server;
