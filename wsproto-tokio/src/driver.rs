@@ -12,19 +12,19 @@
 //! the caller owns.
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 use wsproto::{CloseCause, CloseCode, Connection, SendError, State};
 
 use crate::error::Error;
 use crate::idle::IdleRelease;
 use crate::message::Message;
+use crate::sleep::LazySleep;
 
 /// Most slices handed to one vectored write. Small frames share one
 /// staging chunk, so this bounds only how many large payloads (each its own
@@ -62,9 +62,8 @@ pub(crate) struct Driver<S> {
     pub(crate) conn: Connection,
     /// The connection's clock: timers are `Duration`s since this.
     origin: Instant,
-    /// Sleeps until `sleep_at`, the deadline it was last set to.
-    sleep: Pin<Box<Sleep>>,
-    sleep_at: Option<Duration>,
+    /// Wakes the task for the next deadline.
+    sleep: LazySleep,
     /// When the connection, quiet, lets its buffers go.
     idle: IdleRelease,
     /// The bound of the send queue (see `WebSocketConfig::send_high_water`).
@@ -96,8 +95,7 @@ impl<S> Driver<S> {
             io,
             conn,
             origin,
-            sleep: Box::pin(tokio::time::sleep_until(origin)),
-            sleep_at: None,
+            sleep: LazySleep::new(origin),
             idle: IdleRelease::new(),
             high_water,
             read_large: false,
@@ -128,10 +126,9 @@ impl<S> Driver<S> {
     /// the connection's ran (it may have queued output: a keepalive ping,
     /// a close frame).
     ///
-    /// The sleep is moved only to an earlier deadline: when the keepalive
-    /// deadline moves later with every input, the sleep set earlier fires,
-    /// finds nothing due, and is set again, so steady traffic does not
-    /// touch the timer wheel per message.
+    /// The sleep is moved only to an earlier deadline, and polled only
+    /// when it may have fired ([`LazySleep`]): steady traffic does not touch
+    /// the timer wheel per message.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
         let mut fired = false;
         loop {
@@ -152,16 +149,10 @@ impl<S> Driver<S> {
                     None => return fired,
                 },
             };
-            if self.sleep_at.is_none_or(|set| at < set) {
-                self.sleep.as_mut().reset(self.origin + at);
-                self.sleep_at = Some(at);
-            }
-            if self.sleep.as_mut().poll(cx).is_pending() {
+            if self.sleep.poll_until(cx, at, now).is_pending() {
                 return fired;
             }
-            // The sleep is done: look again at what is due (`now` is past
-            // the deadline it was set to), and set it again.
-            self.sleep_at = None;
+            // The sleep's deadline has passed: look again at what is due.
         }
     }
 
@@ -296,7 +287,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 return Poll::Ready(None);
             }
             // 1. The next event, if the input holds one. Output waits for
-            //    step 3 unless this event owes some: so that the replies
+            //    step 2 unless this event owes some: so that the replies
             //    to a burst of messages read at once leave in one write.
             let queued_before = self.conn.pending_transmit();
             match self.conn.poll_event() {
@@ -315,18 +306,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     return Poll::Ready(Some(Err(Error::Protocol(error))));
                 }
             }
-            // 2. Timers: a keepalive ping, a pong that did not come, the
-            //    close timeout.
-            if self.poll_timers(cx) {
-                continue;
-            }
-            // 3. Output, now that the input read so far is answered:
+            // 2. Output, now that the input read so far is answered:
             //    replies owed and whatever the caller queued, before
             //    waiting for more input.
             if let Poll::Ready(Err(e)) = self.poll_write_and_flush(cx) {
                 return Poll::Ready(Some(Err(self.fail_io(e))));
             }
-            // 4. The end: the connection says the transport is done with.
+            // 3. The end: the connection says the transport is done with.
             if self.conn.should_close_transport() {
                 return match Pin::new(&mut self.io).poll_shutdown(cx) {
                     Poll::Pending => Poll::Pending,
@@ -338,15 +324,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     }
                 };
             }
-            if self.read_eof {
-                // Closed, output still queued: the write or the close
-                // timeout (both registered above) will wake us.
+            // 4. Input, unless the transport has ended (then the output
+            //    still queued, or the close timeout, is what is awaited).
+            let read = if self.read_eof {
+                Poll::Pending
+            } else {
+                self.poll_read_in(cx)
+            };
+            let Poll::Ready(read) = read else {
+                // 5. Timers, before waiting: a keepalive ping, a pong that
+                //    did not come, the close timeout, the release of idle
+                //    buffers. Looked at only here, once per wait rather
+                //    than once per message read; input that never lets a
+                //    read wait still does, every 128 reads (tokio's
+                //    cooperative budget makes the read wait).
+                if self.poll_timers(cx) {
+                    continue;
+                }
                 return Poll::Pending;
-            }
-            // 5. Input.
-            // (A connection that stays quiet lets its buffers go: see
-            // `poll_timers` and `idle`.)
-            let read = ready!(self.poll_read_in(cx));
+            };
             match read {
                 Ok(0) => {
                     self.read_eof = true;

@@ -74,6 +74,7 @@ mod idle;
 mod message;
 pub mod proxy;
 mod server;
+mod sleep;
 pub mod split;
 mod stream;
 mod tls;

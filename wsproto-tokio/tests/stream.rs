@@ -6,7 +6,7 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wsproto_tokio::{CloseCause, CloseCode, Config, Error, Message, WebSocketConfig};
 
@@ -162,10 +162,10 @@ async fn feed_then_flush_is_one_write() {
     }
 }
 
-/// An echo that feeds a reply per message and flushes when no input is
-/// ready answers a burst that arrived in one read with one write: `next()`
-/// takes the messages already read without writing what was fed, and
-/// writes it once that input is drained.
+/// An echo of `next` and `feed` alone, never flushing, answers a burst
+/// that arrived in one read with one write: `next()` returns the messages
+/// already read without writing what was fed, and writes it once that
+/// input is drained, before it waits.
 #[tokio::test]
 async fn replies_to_a_burst_leave_in_one_write() {
     const N: usize = 50;
@@ -184,16 +184,17 @@ async fn replies_to_a_burst_leave_in_one_write() {
     client.flush().await.unwrap();
     let before = writes.load(Ordering::SeqCst);
     for _ in 0..N {
-        let message = match server.next().now_or_never() {
-            Some(message) => message,
-            None => {
-                server.flush().await.unwrap();
-                server.next().await
-            }
-        };
-        server.feed(message.unwrap().unwrap()).await.unwrap();
+        let message = server.next().await.unwrap().unwrap();
+        server.feed(message).await.unwrap();
     }
-    server.flush().await.unwrap();
+    assert_eq!(
+        writes.load(Ordering::SeqCst),
+        before,
+        "fed while input was left"
+    );
+    // Input drained: the replies leave, then `next()` waits.
+    let waiting = tokio::time::timeout(Duration::from_millis(100), server.next()).await;
+    assert!(waiting.is_err(), "{waiting:?}");
     assert_eq!(writes.load(Ordering::SeqCst), before + 1);
     for i in 0..N {
         assert_eq!(
