@@ -8,11 +8,11 @@
 //! cargo run --release -p wsproto-tools --bin peer_tokio_tungstenite_echo -- 127.0.0.1:9008
 //! ```
 //!
-//! The loop is `adapter_echo`'s, word for word but for the library: replies
-//! are fed, and flushed once no more input is ready, so that both adapters
-//! answer a burst of messages with one write and the comparison is of the
-//! libraries alone. (`send` per message would cost tokio-tungstenite a
-//! write per message under pipelining.)
+//! tokio-tungstenite writes what was fed only when flushed (its `next()`
+//! writes only the replies it owes, pongs and close), so the loop flushes,
+//! but only once no more input is ready: a burst of messages is answered
+//! with one write, as `adapter_echo`'s answers it. (`send` per message, as
+//! its examples write, would cost a write per message under pipelining.)
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
