@@ -1,30 +1,37 @@
 #!/usr/bin/env bash
-# The load comparison of docs/load.md: four echo servers under the same
-# generator (tools/src/bin/load.rs), over 127.0.0.1, the server pinned to CPU 0
-# and the generator to CPU 1.
+# The load comparison of docs/load.md: echo servers under the same generator
+# (tools/src/bin/load.rs), over 127.0.0.1, the server pinned to CPU 0 and the
+# generator to CPU 1.
 #
-#   bash benches/load.sh            # about 6 minutes
+#   bash benches/load.sh            # about 8 minutes with the defaults
 #
-# Servers: mio_echo (wsproto, one thread, mio), echo_server (wsproto, a
-# thread per connection), peer_fastwebsockets_echo (fastwebsockets 0.10 on
-# hyper + single-threaded tokio), peer_tungstenite_echo (tungstenite 0.30, a
-# thread per connection). For each of RUNS rounds, every server in turn
-# (alternating, so drift hits all alike), each on a fresh process:
+# Servers (SERVERS, space-separated; default the four below): mio_echo
+# (wsproto, one thread, mio), adapter_echo (wsproto-tokio, single-threaded
+# tokio), peer_fastwebsockets_echo (fastwebsockets 0.10 on hyper +
+# single-threaded tokio), peer_tokio_tungstenite_echo (tokio-tungstenite
+# 0.30, single-threaded tokio); also available: echo_server (wsproto, a
+# thread per connection), peer_tungstenite_echo (tungstenite 0.30, a thread
+# per connection). For each of RUNS rounds, every server in turn
+# (alternating, so drift hits all alike, and ratios are taken within a
+# round), each on a fresh process:
 #   idle  1,000 connections opened and left quiet: server RSS delta / 1,000
-#   echo  100, then 1,000 connections, closed loop, 1 KiB binary messages,
-#         WARMUP s then DURATION s measured: messages/s, p50/p99 latency,
-#         server CPU time per message; then the server's peak RSS (VmHWM)
-# Then, once per server, two rounds of `load misbehave` (1,000 connections,
-# 10% misbehaving) on one process: the well-behaved clients must see no
-# error and lose no message, and RSS after the second round shows whether
-# memory is reused (no growth) or leaks.
+#   echo  for each of CONNS connections and each of IN_FLIGHT messages in
+#         flight per connection, closed loop, 1 KiB binary messages, WARMUP s
+#         then DURATION s measured: messages/s, p50/p99 latency, server CPU
+#         time per message; then the server's peak RSS (VmHWM)
+# Then, once per server (MISBEHAVE=1), two rounds of `load misbehave` (1,000
+# connections, 10% misbehaving) on one process: the well-behaved clients
+# must see no error and lose no message, and RSS after the second round
+# shows whether memory is reused (no growth) or leaks.
 #
 # When run as root, server and generator run SCHED_FIFO (`chrt -f 10`), so
 # that other work on the machine (builds, a fuzz campaign) cannot delay
 # their wake-ups; LOAD_RT=0 turns that off. The misbehave rounds always run
 # the generator SCHED_OTHER: its misbehaving threads must get CPU time too.
 #
-# Knobs: RUNS (3), WARMUP (1), DURATION (5), OUT (target/load).
+# Knobs: SERVERS, RUNS (3), CONNS ("100 1000"), IN_FLIGHT ("1 16"), WARMUP
+# (1), DURATION (5), MISBEHAVE (1), OUT (target/load). A round takes about
+# (4 + 7 x CONNS x IN_FLIGHT entries) s per server: 32 s with the defaults.
 # Prints the tables; exits non-zero if a wsproto server fails the
 # misbehave check.
 set -euo pipefail
@@ -34,8 +41,11 @@ RUNS=${RUNS:-3}
 WARMUP=${WARMUP:-1}
 DURATION=${DURATION:-5}
 OUT=${OUT:-target/load}
+MISBEHAVE=${MISBEHAVE:-1}
+read -r -a SERVERS <<<"${SERVERS:-mio_echo adapter_echo peer_fastwebsockets_echo peer_tokio_tungstenite_echo}"
+read -r -a CONNS <<<"${CONNS:-100 1000}"
+read -r -a IN_FLIGHT <<<"${IN_FLIGHT:-1 16}"
 PORT=9390
-SERVERS=(mio_echo echo_server peer_fastwebsockets_echo peer_tungstenite_echo)
 
 [[ $(uname -s) == Linux ]] || { echo "load.sh reads /proc: Linux only" >&2; exit 2; }
 if (($(nproc) < 2)); then
@@ -55,8 +65,7 @@ if [[ ${LOAD_RT:-1} == 1 ]] && chrt -f 10 true 2>/dev/null; then
 fi
 
 cargo build --release --quiet --example mio_echo --example echo_server
-cargo build --release --quiet -p wsproto-tools --bin load --bin peer_fastwebsockets_echo \
-    --bin peer_tungstenite_echo
+cargo build --release --quiet -p wsproto-tools --bins
 TARGET=${CARGO_TARGET_DIR:-target}/release
 # bin NAME: the path of a server or of the generator (the core's examples,
 # the tools crate's binaries).
@@ -101,24 +110,30 @@ load() {
     line=$(taskset -c 1 "${rt[@]}" "$(bin load)" "$mode" "127.0.0.1:$PORT" --label "$server" \
         --server-pid "$SERVER_PID" --warmup "$WARMUP" --duration "$DURATION" "$@" \
         2>>"$OUT/load.log" | grep '^RESULT') || line="RESULT mode=$mode label=$server ok=false"
-    echo "$line" | tee -a "$RESULTS"
+    echo "$line run=$RUN" | tee -a "$RESULTS"
 }
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), kernel $(uname -r)"
 echo "scheduling: ${RT[*]:-SCHED_OTHER}; $RUNS runs, ${WARMUP}s warm-up + ${DURATION}s measured"
-for run in $(seq 1 "$RUNS"); do
+echo "servers: ${SERVERS[*]}; connections: ${CONNS[*]}; in flight: ${IN_FLIGHT[*]}"
+RUN=0
+for RUN in $(seq 1 "$RUNS"); do
     for server in "${SERVERS[@]}"; do
-        echo "--- run $run: $server"
+        echo "--- run $RUN: $server"
         start_server "$server"
         load idle "$server" --conns 1000
         stop_server
         start_server "$server"
-        load echo "$server" --conns 100
-        load echo "$server" --conns 1000
+        for conns in "${CONNS[@]}"; do
+            for depth in "${IN_FLIGHT[@]}"; do
+                load echo "$server" --conns "$conns" --in-flight "$depth"
+            done
+        done
         stop_server
     done
 done
 for server in "${SERVERS[@]}"; do
+    [[ $MISBEHAVE == 1 ]] || break
     echo "--- misbehave: $server"
     start_server "$server"
     load misbehave "$server" --conns 1000 --bad-percent 10 | sed 's/^/round 1: /'
@@ -140,73 +155,106 @@ servers = []
 for r in rows:
     if r["label"] not in servers:
         servers.append(r["label"])
+configs = sorted({(int(r["conns"]), int(r.get("in_flight", "1")))
+                  for r in rows if r["mode"] == "echo"})
 
-def values(server, mode, key, conns=None):
-    out = []
-    for r in rows:
-        if r["label"] == server and r["mode"] == mode and key in r:
-            if conns is None or r.get("conns") == str(conns):
-                out.append(float(r[key]))
-    return out
+def echo_rows(server, config):
+    return [r for r in rows if r["label"] == server and r["mode"] == "echo"
+            and (int(r["conns"]), int(r.get("in_flight", "1"))) == config]
 
-def cell(vs, scale=1.0, fmt="{:.0f}"):
+def values(rs, key):
+    return [float(r[key]) for r in rs if key in r]
+
+def cell(vs, fmt="{:.0f}"):
     if not vs:
         return "-"
-    vs = [v * scale for v in vs]
     med = fmt.format(statistics.median(vs))
     if len(vs) == 1:
         return med
     return f"{med} ({fmt.format(min(vs))}-{fmt.format(max(vs))})"
 
+def table(head, lines):
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for cells in lines:
+        print("| " + " | ".join(cells) + " |")
+
 print()
 print("median (min-max) of the runs; latency in us, CPU in ns per message")
 print()
-head = ["server", "idle B/conn", "msgs/s @100", "p50 @100", "p99 @100", "server ns/msg @100",
-        "msgs/s @1000", "p50 @1000", "p99 @1000", "server ns/msg @1000", "peak RSS MiB", "gen CPU % @100"]
-print("| " + " | ".join(head) + " |")
-print("|" + "---|" * len(head))
-for s in servers:
-    cells = [s, cell(values(s, "idle", "idle_bytes_per_conn")),
-             cell(values(s, "echo", "msgs_per_s", 100)),
-             cell(values(s, "echo", "p50_us", 100)),
-             cell(values(s, "echo", "p99_us", 100)),
-             cell(values(s, "echo", "server_ns_per_msg", 100)),
-             cell(values(s, "echo", "msgs_per_s", 1000)),
-             cell(values(s, "echo", "p50_us", 1000)),
-             cell(values(s, "echo", "p99_us", 1000)),
-             cell(values(s, "echo", "server_ns_per_msg", 1000)),
-             cell(values(s, "echo", "peak_rss_kib", 1000), 1 / 1024, "{:.1f}"),
-             cell(values(s, "echo", "gen_cpu_pct", 100))]
-    print("| " + " | ".join(cells) + " |")
+lines = []
+for config in configs:
+    for s in servers:
+        rs = echo_rows(s, config)
+        if rs:
+            lines.append([s, str(config[0]), str(config[1])] + [
+                cell(values(rs, key)) for key in ("msgs_per_s", "p50_us", "p99_us",
+                                                  "server_ns_per_msg", "server_user_ns_per_msg",
+                                                  "server_cpu_pct", "gen_cpu_pct")])
+table(["server", "conns", "in flight", "msgs/s", "p50", "p99", "server ns/msg",
+       "server user ns/msg", "server CPU %", "gen CPU %"], lines)
 
 print()
-print("server user-space CPU, ns per message @100 / @1000:")
+lines = []
 for s in servers:
-    print(f"  {s}: {cell(values(s, 'echo', 'server_user_ns_per_msg', 100))} / "
-          f"{cell(values(s, 'echo', 'server_user_ns_per_msg', 1000))}")
+    idle = values([r for r in rows if r["label"] == s and r["mode"] == "idle"],
+                  "idle_bytes_per_conn")
+    peak = values([r for r in rows if r["label"] == s and r["mode"] == "echo"], "peak_rss_kib")
+    lines.append([s, cell(idle), f"{max(peak) / 1024:.1f}" if peak else "-"])
+table(["server", "idle B/conn (1,000 connections)", "peak RSS MiB"], lines)
 
-print()
-print("misbehave (1,000 connections, 10% misbehaving), two rounds on one process:")
-print()
-head = ["server", "good clients: errors / lost", "echoes", "bad acts", "RSS before KiB",
-        "peak KiB", "after round 1 KiB", "after round 2 KiB", "ok"]
-print("| " + " | ".join(head) + " |")
-print("|" + "---|" * len(head))
+# Server CPU per message of one server over another's, taken within each
+# round (the servers of a round ran back to back, so drift of the machine
+# cancels), then the median (min-max) over the rounds.
+def ratios(numerator, denominator, config):
+    def per_run(server):
+        return {r["run"]: float(r["server_ns_per_msg"]) for r in echo_rows(server, config)
+                if "server_ns_per_msg" in r and "run" in r}
+    a, b = per_run(numerator), per_run(denominator)
+    return [a[k] / b[k] for k in a if k in b and b[k] > 0]
+
+# (numerator, denominator, the issue's target for the median, if any)
+pairs = [("adapter_echo", "mio_echo", lambda m: m <= 1.2),
+         ("peer_tokio_tungstenite_echo", "adapter_echo", lambda m: m >= 1.5),
+         ("peer_fastwebsockets_echo", "adapter_echo", None)]
+pairs = [p for p in pairs if p[0] in servers and p[1] in servers]
+if pairs:
+    print()
+    print("server CPU per message, ratios within a round: median (min-max) over the rounds;")
+    print("targets: adapter_echo / mio_echo <= 1.2, peer_tokio_tungstenite_echo / adapter_echo >= 1.5")
+    print()
+    lines = []
+    for config in configs:
+        cells = [str(config[0]), str(config[1])]
+        for numerator, denominator, target in pairs:
+            rs = ratios(numerator, denominator, config)
+            c = cell(rs, "{:.2f}")
+            if rs and target:
+                c += " met" if target(statistics.median(rs)) else " NOT met"
+            cells.append(c)
+        lines.append(cells)
+    table(["conns", "in flight"] + [f"{n} / {d}" for n, d, _ in pairs], lines)
+
 failed = False
+lines = []
 for s in servers:
     rs = [r for r in rows if r["label"] == s and r["mode"] == "misbehave"]
     if not rs:
         continue
     ok = all(r.get("ok") == "true" for r in rs)
-    if s in ("mio_echo", "echo_server") and not ok:
+    if s in ("mio_echo", "echo_server", "adapter_echo") and not ok:
         failed = True
-    get = lambda i, k: rs[i].get(k, "-") if i < len(rs) else "-"
-    print(f"| {s} | {'+'.join(get(i, 'errors') for i in range(len(rs)))} / "
-          f"{'+'.join(get(i, 'lost') for i in range(len(rs)))} | "
-          f"{'+'.join(get(i, 'echoes') for i in range(len(rs)))} | "
-          f"{'+'.join(get(i, 'bad_acts') for i in range(len(rs)))} | {get(0, 'rss_before_kib')} | "
-          f"{max((int(r['peak_rss_kib']) for r in rs if 'peak_rss_kib' in r), default='-')} | "
-          f"{get(0, 'rss_after_kib')} | "
-          f"{get(1, 'rss_after_kib')} | {'yes' if ok else 'NO'} |")
+    joined = lambda k: "+".join(r.get(k, "-") for r in rs)
+    after = lambda i: rs[i].get("rss_after_kib", "-") if i < len(rs) else "-"
+    peak = max((int(r["peak_rss_kib"]) for r in rs if "peak_rss_kib" in r), default="-")
+    lines.append([s, f"{joined('errors')} / {joined('lost')}", joined("echoes"),
+                  joined("bad_acts"), rs[0].get("rss_before_kib", "-"), str(peak),
+                  after(0), after(1), "yes" if ok else "NO"])
+if lines:
+    print()
+    print("misbehave (1,000 connections, 10% misbehaving), two rounds on one process:")
+    print()
+    table(["server", "good clients: errors / lost", "echoes", "bad acts", "RSS before KiB",
+           "peak KiB", "after round 1 KiB", "after round 2 KiB", "ok"], lines)
 sys.exit(1 if failed else 0)
 EOF

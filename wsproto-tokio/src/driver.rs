@@ -12,29 +12,36 @@
 //! the caller owns.
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 use wsproto::{CloseCause, CloseCode, Connection, SendError, State};
 
 use crate::error::Error;
+use crate::idle::IdleRelease;
 use crate::message::Message;
+use crate::sleep::LazySleep;
 
-/// Most slices handed to one vectored write.
-const MAX_SLICES: usize = 64;
+/// Most slices handed to one vectored write. Small frames share one
+/// staging chunk, so this bounds only how many large payloads (each its own
+/// chunk) one write takes: 8 of at least 4 KiB, 32 KiB or more. Both arrays
+/// of this size are filled on every write, so it is kept small.
+const MAX_SLICES: usize = 16;
 
 /// The size of a read while messages are small: into a buffer of the
 /// thread's, shared by every connection it polls, copied into the
 /// connection in the same call (so a connection holds no read buffer of its
 /// own). A read that fills it suggests a large transfer, and the next one
 /// goes straight into the connection's receive buffer, [`LARGE_READ`] at
-/// once, with no copy.
-const SMALL_READ: usize = 16 << 10;
+/// once, with no copy. As large as mio_echo's shared buffer: one buffer per
+/// thread costs little, and a smaller one splits bursts (16 pipelined
+/// messages of 1 KiB, 16.5 KiB, took two reads from a 16 KiB buffer, with
+/// two passes through the scheduler).
+const SMALL_READ: usize = 64 << 10;
 
 thread_local! {
     /// The thread's buffer for small reads (see [`SMALL_READ`]).
@@ -55,9 +62,10 @@ pub(crate) struct Driver<S> {
     pub(crate) conn: Connection,
     /// The connection's clock: timers are `Duration`s since this.
     origin: Instant,
-    /// Sleeps until `sleep_at`, the deadline it was last set to.
-    sleep: Pin<Box<Sleep>>,
-    sleep_at: Option<Duration>,
+    /// Wakes the task for the next deadline.
+    sleep: LazySleep,
+    /// When the connection, quiet, lets its buffers go.
+    idle: IdleRelease,
     /// The bound of the send queue (see `WebSocketConfig::send_high_water`).
     pub(crate) high_water: usize,
     /// Whether the last read filled the thread's buffer: read large next.
@@ -87,8 +95,8 @@ impl<S> Driver<S> {
             io,
             conn,
             origin,
-            sleep: Box::pin(tokio::time::sleep_until(origin)),
-            sleep_at: None,
+            sleep: LazySleep::new(origin),
+            idle: IdleRelease::new(),
             high_water,
             read_large: false,
             gather: Vec::new(),
@@ -113,38 +121,38 @@ impl<S> Driver<S> {
         self.conn.close_cause()
     }
 
-    /// Runs the timers that are due and sets the sleep for the next one;
-    /// whether any ran (it may have queued output: a keepalive ping, a
-    /// close frame).
+    /// Runs the timers that are due (the connection's, and the release of
+    /// idle buffers) and sets the sleep for the next one; whether any of
+    /// the connection's ran (it may have queued output: a keepalive ping,
+    /// a close frame).
     ///
-    /// The sleep is moved only to an earlier deadline: when the keepalive
-    /// deadline moves later with every input, the sleep set earlier fires,
-    /// finds nothing due, and is set again, so steady traffic does not
-    /// touch the timer wheel per message.
+    /// The sleep is moved only to an earlier deadline, and polled only
+    /// when it may have fired ([`LazySleep`]): steady traffic does not touch
+    /// the timer wheel per message.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
         let mut fired = false;
         loop {
             let now = self.now();
-            let Some(at) = self.conn.poll_timeout(now) else {
-                return fired;
-            };
-            if at <= now {
+            let conn_at = self.conn.poll_timeout(now);
+            if conn_at.is_some_and(|at| at <= now) {
                 self.conn.handle_timeout(now);
                 fired = true;
                 continue;
             }
-            if self.sleep_at.is_none_or(|set| at < set) {
-                self.sleep.as_mut().reset(self.origin + at);
-                self.sleep_at = Some(at);
+            if self.idle.is_due(now, self.conn.pending_transmit() == 0) {
+                self.conn.release_idle_buffers();
             }
-            if self.sleep.as_mut().poll(cx).is_pending() {
+            let at = match (conn_at, self.idle.deadline(now)) {
+                (Some(conn_at), Some(idle_at)) => conn_at.min(idle_at),
+                (conn_at, idle_at) => match conn_at.or(idle_at) {
+                    Some(at) => at,
+                    None => return fired,
+                },
+            };
+            if self.sleep.poll_until(cx, at, now).is_pending() {
                 return fired;
             }
-            // The sleep is done: set it again on the next turn.
-            self.sleep_at = None;
-            let now = self.now();
-            self.conn.handle_timeout(now);
-            fired = true;
+            // The sleep's deadline has passed: look again at what is due.
         }
     }
 
@@ -217,11 +225,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         Poll::Ready(Ok(()))
     }
 
-    /// Writes what it can, now, without waiting: after input that owes the
-    /// peer something (a pong, a close reply), so that it leaves even if
-    /// the caller stops polling. An error is left for the next poll.
-    fn write_eagerly(&mut self, cx: &mut Context<'_>) {
-        if self.conn.pending_transmit() > 0 {
+    /// Writes what it can, now, without waiting, if taking an event queued
+    /// output (`queued_before` is what was queued before): a pong, a close
+    /// reply, the close frame of a failure, so that it leaves even if the
+    /// caller stops polling. Output the caller queued is left to be written
+    /// in one write once the input is drained. An error is left for the
+    /// next poll.
+    fn write_if_owed(&mut self, cx: &mut Context<'_>, queued_before: usize) {
+        if self.conn.pending_transmit() > queued_before {
             let _ = self.poll_write_and_flush(cx);
         }
     }
@@ -275,14 +286,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             if self.ended {
                 return Poll::Ready(None);
             }
-            // 1. Output first: replies owed from earlier input.
-            if let Poll::Ready(Err(e)) = self.poll_write_and_flush(cx) {
-                return Poll::Ready(Some(Err(self.fail_io(e))));
-            }
-            // 2. The next event, if the input holds one.
+            // 1. The next event, if the input holds one. Output waits for
+            //    step 2 unless this event owes some: so that the replies
+            //    to a burst of messages read at once leave in one write.
+            let queued_before = self.conn.pending_transmit();
             match self.conn.poll_event() {
                 Ok(Some(event)) => {
-                    self.write_eagerly(cx);
+                    self.write_if_owed(cx, queued_before);
                     if let Some(message) = Message::from_event(event) {
                         return Poll::Ready(Some(Ok(message)));
                     }
@@ -292,16 +302,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Err(error) => {
                     // The connection failed (§7.1.7): its close frame is
                     // queued; send it now, the caller may stop here.
-                    self.write_eagerly(cx);
+                    self.write_if_owed(cx, queued_before);
                     return Poll::Ready(Some(Err(Error::Protocol(error))));
                 }
             }
-            // 3. Timers: a keepalive ping, a pong that did not come, the
-            //    close timeout.
-            if self.poll_timers(cx) {
-                continue;
+            // 2. Output, now that the input read so far is answered:
+            //    replies owed and whatever the caller queued, before
+            //    waiting for more input.
+            if let Poll::Ready(Err(e)) = self.poll_write_and_flush(cx) {
+                return Poll::Ready(Some(Err(self.fail_io(e))));
             }
-            // 4. The end: the connection says the transport is done with.
+            // 3. The end: the connection says the transport is done with.
             if self.conn.should_close_transport() {
                 return match Pin::new(&mut self.io).poll_shutdown(cx) {
                     Poll::Pending => Poll::Pending,
@@ -313,30 +324,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     }
                 };
             }
-            if self.read_eof {
-                // Closed, output still queued: the write or the close
-                // timeout (both registered above) will wake us.
-                return Poll::Pending;
-            }
-            // 5. Input.
-            let read = match self.poll_read_in(cx) {
-                Poll::Ready(read) => read,
-                Poll::Pending => {
-                    // Quiet: nothing to read, nothing to write. The
-                    // connection lets its empty buffers go, so that an idle
-                    // connection costs little more than its own size.
-                    if self.conn.pending_transmit() == 0 {
-                        self.conn.release_idle_buffers();
-                    }
-                    return Poll::Pending;
+            // 4. Input, unless the transport has ended (then the output
+            //    still queued, or the close timeout, is what is awaited).
+            let read = if self.read_eof {
+                Poll::Pending
+            } else {
+                self.poll_read_in(cx)
+            };
+            let Poll::Ready(read) = read else {
+                // 5. Timers, before waiting: a keepalive ping, a pong that
+                //    did not come, the close timeout, the release of idle
+                //    buffers. Looked at only here, once per wait rather
+                //    than once per message read; input that never lets a
+                //    read wait still does, every 128 reads (tokio's
+                //    cooperative budget makes the read wait).
+                if self.poll_timers(cx) {
+                    continue;
                 }
+                return Poll::Pending;
             };
             match read {
                 Ok(0) => {
                     self.read_eof = true;
                     self.conn.handle_eof();
                 }
-                Ok(_) => {}
+                Ok(_) => self.idle.saw_input(),
                 // The peer reset the connection, or a TLS peer closed TCP
                 // without `close_notify`: the end of the stream, as far as
                 // the WebSocket is concerned. Whether it closed cleanly is

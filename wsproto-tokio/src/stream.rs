@@ -58,6 +58,26 @@ use crate::split::{self, ReadHalf, WriteHalf};
 /// `feed` + `flush`. `poll_ready` (and so `feed` and `send`) waits, writing,
 /// while more than [`WebSocketConfig::send_high_water`] bytes are queued:
 /// a peer that reads slowly holds back the sender, memory stays bounded.
+///
+/// `next()` also writes (and flushes) what was fed, once it has returned
+/// every message already read and before it waits for more input. So a
+/// server that answers each message with `feed` needs no `flush` of its
+/// own, and the replies to a burst of messages read at once leave in one
+/// write:
+///
+/// ```no_run
+/// use futures_util::{SinkExt, StreamExt};
+///
+/// # async fn echo(mut ws: wsproto_tokio::WebSocketStream<tokio::net::TcpStream>) -> Result<(), wsproto_tokio::Error> {
+/// while let Some(message) = ws.next().await {
+///     let message = message?;
+///     if message.is_text() || message.is_binary() {
+///         ws.feed(message).await?;
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub struct WebSocketStream<S> {
     driver: Driver<S>,
 }

@@ -162,6 +162,48 @@ async fn feed_then_flush_is_one_write() {
     }
 }
 
+/// An echo of `next` and `feed` alone, never flushing, answers a burst
+/// that arrived in one read with one write: `next()` returns the messages
+/// already read without writing what was fed, and writes it once that
+/// input is drained, before it waits.
+#[tokio::test]
+async fn replies_to_a_burst_leave_in_one_write() {
+    const N: usize = 50;
+    let (a, b) = tokio::io::duplex(1 << 20);
+    let counting = Counting::new(b, true);
+    let writes = counting.writes.clone();
+    let server = tokio::spawn(async move { wsproto_tokio::accept(counting).await.unwrap() });
+    let (mut client, _) =
+        wsproto_tokio::client_over(a, "ws://localhost/", WebSocketConfig::default())
+            .await
+            .unwrap();
+    let mut server = server.await.unwrap();
+    for i in 0..N {
+        client.feed(Message::text(format!("{i}"))).await.unwrap();
+    }
+    client.flush().await.unwrap();
+    let before = writes.load(Ordering::SeqCst);
+    for _ in 0..N {
+        let message = server.next().await.unwrap().unwrap();
+        server.feed(message).await.unwrap();
+    }
+    assert_eq!(
+        writes.load(Ordering::SeqCst),
+        before,
+        "fed while input was left"
+    );
+    // Input drained: the replies leave, then `next()` waits.
+    let waiting = tokio::time::timeout(Duration::from_millis(100), server.next()).await;
+    assert!(waiting.is_err(), "{waiting:?}");
+    assert_eq!(writes.load(Ordering::SeqCst), before + 1);
+    for i in 0..N {
+        assert_eq!(
+            client.next().await.unwrap().unwrap(),
+            Message::text(format!("{i}"))
+        );
+    }
+}
+
 /// A peer that does not read holds the sender back at the high-water mark:
 /// queued output never grows past it by more than one message.
 #[tokio::test]

@@ -1,5 +1,5 @@
 //! The echo server on the tokio adapter, for the load generator: what a
-//! `wsproto-tokio` user writes (`accept`, `next`, `feed`, `flush`), on a
+//! `wsproto-tokio` user writes (`accept`, then `next` and `feed`), on a
 //! single-threaded tokio runtime, one task per connection, as the
 //! fastwebsockets peer runs.
 //!
@@ -7,27 +7,17 @@
 //! cargo run --release -p wsproto-tools --bin adapter_echo -- 127.0.0.1:9007
 //! ```
 //!
-//! Replies are fed, and flushed once no more input is ready, so a burst of
-//! messages is answered with one write.
+//! Replies are fed, never flushed: `next()` writes what was fed once the
+//! input read so far is drained, before it waits for more, so a burst of
+//! messages is answered with one write and a lone message at once.
 
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpListener;
 
 async fn serve(tcp: tokio::net::TcpStream) -> Result<(), wsproto_tokio::Error> {
     tcp.set_nodelay(true)?;
     let mut ws = wsproto_tokio::accept(tcp).await?;
-    loop {
-        // Input already here is answered in the same write: flush only
-        // when nothing more is ready (`next()` is cancel-safe, so trying
-        // it and dropping it loses nothing).
-        let message = match ws.next().now_or_never() {
-            Some(message) => message,
-            None => {
-                ws.flush().await?;
-                ws.next().await
-            }
-        };
-        let Some(message) = message else { break };
+    while let Some(message) = ws.next().await {
         let message = message?;
         if message.is_text() || message.is_binary() {
             ws.feed(message).await?;

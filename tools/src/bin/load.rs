@@ -1,11 +1,14 @@
 //! A load generator for WebSocket echo servers, over 127.0.0.1: wsproto
 //! client connections on one `mio` thread, closed loop (each connection
-//! sends a message, waits for its echo, records the latency, repeats).
+//! keeps a window of messages in flight, one by default: it sends, checks
+//! each echo in order, records its latency, and sends the next).
 //!
 //! ```sh
 //! cargo build --release -p wsproto-tools --bin load   # target/release/load
 //! # messages/s and p50/p99 latency, 1 KiB binary messages, 100 connections
 //! load echo 127.0.0.1:9004 --conns 100 --server-pid PID
+//! # the same with 16 messages in flight per connection (pipelined)
+//! load echo 127.0.0.1:9004 --conns 100 --in-flight 16 --server-pid PID
 //! # server RSS per idle connection (handshake done, then quiet)
 //! load idle 127.0.0.1:9004 --conns 1000 --server-pid PID
 //! # the echo load with 10% misbehaving clients: fails (exit 1) if a good
@@ -13,7 +16,8 @@
 //! load misbehave 127.0.0.1:9004 --conns 1000 --server-pid PID
 //! ```
 //!
-//! Options: `--conns N` (default 100), `--size BYTES` (1024), `--warmup S`
+//! Options: `--conns N` (default 100), `--in-flight N` (1: messages sent
+//! ahead of their echoes per connection), `--size BYTES` (1024), `--warmup S`
 //! (1), `--duration S` (5), `--server-pid PID` (reads the server's
 //! `/proc/PID/status` for RSS and `/proc/PID/stat` for CPU time),
 //! `--bad-percent P` (10, misbehave only), `--label NAME` (echoed in the
@@ -31,6 +35,7 @@
 //! Linux only (it reads `/proc`); raise `ulimit -n` above the connection
 //! count.
 
+use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{SocketAddr, TcpStream as StdStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -51,6 +56,8 @@ struct Options {
     mode: String,
     addr: SocketAddr,
     conns: usize,
+    /// Messages in flight per connection: the pipelining window.
+    in_flight: usize,
     size: usize,
     warmup: Duration,
     duration: Duration,
@@ -63,7 +70,7 @@ fn usage(problem: &str) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
         format!(
-            "{problem}\nusage: load echo|idle|misbehave ADDR [--conns N] [--size BYTES] \
+            "{problem}\nusage: load echo|idle|misbehave ADDR [--conns N] [--in-flight N] [--size BYTES] \
              [--warmup S] [--duration S] [--server-pid PID] [--bad-percent P] [--label NAME]"
         ),
     )
@@ -87,6 +94,7 @@ fn parse_options() -> io::Result<Options> {
         mode,
         addr,
         conns: 100,
+        in_flight: 1,
         size: 1024,
         warmup: Duration::from_secs(1),
         duration: Duration::from_secs(5),
@@ -105,6 +113,7 @@ fn parse_options() -> io::Result<Options> {
         };
         match flag.as_str() {
             "--conns" => options.conns = number()? as usize,
+            "--in-flight" => options.in_flight = number()? as usize,
             "--size" => options.size = (number()? as usize).max(8),
             "--warmup" => options.warmup = Duration::from_secs_f64(number()?),
             "--duration" => options.duration = Duration::from_secs_f64(number()?),
@@ -117,6 +126,9 @@ fn parse_options() -> io::Result<Options> {
     // Bounded: at most 10,000 connections and 60 s.
     if options.conns == 0 || options.conns > 10_000 {
         return Err(usage("--conns must be 1..=10000"));
+    }
+    if options.in_flight == 0 || options.in_flight > 1024 {
+        return Err(usage("--in-flight must be 1..=1024"));
     }
     if options.warmup + options.duration > Duration::from_secs(60) {
         return Err(usage("--warmup plus --duration must be at most 60 s"));
@@ -184,14 +196,33 @@ fn other(e: impl std::fmt::Display) -> io::Error {
 
 // ----- the closed loop -------------------------------------------------------
 
+/// A well-behaved client connection and its window of messages in flight.
 struct Peer {
     stream: TcpStream,
     conn: Connection,
-    /// Sequence number of the message in flight (in its first 8 bytes).
-    seq: u64,
-    sent_at: Instant,
-    in_flight: bool,
+    /// Sequence number of the next message to send (in its first 8 bytes).
+    next_seq: u64,
+    /// When each message in flight was sent, oldest first. Echoes come back
+    /// in the order sent (a WebSocket is one ordered stream), so the front
+    /// is the one the next echo must match.
+    sent_at: VecDeque<Instant>,
     failed: bool,
+}
+
+impl Peer {
+    fn in_flight(&self) -> usize {
+        self.sent_at.len()
+    }
+
+    /// The sequence number the next echo must carry.
+    fn expected_seq(&self) -> u64 {
+        self.next_seq - self.sent_at.len() as u64
+    }
+
+    fn fail(&mut self, outcome: &mut Outcome, what: String) {
+        self.failed = true;
+        outcome.error(what);
+    }
 }
 
 /// What the well-behaved clients saw.
@@ -245,6 +276,17 @@ struct Window {
     drain_end: Instant,
 }
 
+/// What every connection's turn needs: the run's plan, the message buffer
+/// and what was seen so far.
+struct Run<'a> {
+    window: &'a Window,
+    /// Messages kept in flight per connection.
+    depth: usize,
+    /// The message, stamped with each sequence number in turn.
+    payload: Vec<u8>,
+    outcome: Outcome,
+}
+
 /// Runs the closed loop over `peers` until `window.end`, then waits for
 /// the echoes in flight until `window.drain_end`.
 ///
@@ -252,7 +294,7 @@ struct Window {
 /// helper thread would not be scheduled in time on a saturated core).
 fn closed_loop(
     peers: &mut [Peer],
-    size: usize,
+    options: &Options,
     window: &Window,
     server_pid: Option<&str>,
 ) -> io::Result<Outcome> {
@@ -264,16 +306,19 @@ fn closed_loop(
             Interest::READABLE | Interest::WRITABLE,
         )?;
     }
-    let mut outcome = Outcome {
-        latencies: Vec::with_capacity(1 << 20),
-        ..Outcome::default()
+    let mut run = Run {
+        window,
+        depth: options.in_flight,
+        payload: pattern(options.size),
+        outcome: Outcome {
+            latencies: Vec::with_capacity(1 << 20),
+            ..Outcome::default()
+        },
     };
-    let mut payload = pattern(size);
-    let mut in_flight = 0usize;
     for peer in peers.iter_mut() {
-        send_next(peer, &mut payload, &mut outcome);
-        in_flight += usize::from(peer.in_flight);
+        fill_window(peer, &mut run);
     }
+    let mut in_flight: usize = peers.iter().map(Peer::in_flight).sum();
     let mut events = Events::with_capacity(1024);
     let mut buf = vec![0u8; 64 << 10];
     let mut first_sample = None;
@@ -282,8 +327,8 @@ fn closed_loop(
         if first_sample.is_none() && now >= window.warm_end {
             first_sample = Some(cpu_sample(server_pid));
         }
-        if let (Some(first), None, true) = (first_sample, outcome.cpu, now >= window.end) {
-            outcome.cpu = Some([first, cpu_sample(server_pid)]);
+        if let (Some(first), None, true) = (first_sample, run.outcome.cpu, now >= window.end) {
+            run.outcome.cpu = Some([first, cpu_sample(server_pid)]);
         }
         if (now >= window.end && in_flight == 0) || now >= window.drain_end {
             break;
@@ -301,33 +346,40 @@ fn closed_loop(
             if peer.failed {
                 continue;
             }
-            let was = peer.in_flight;
+            let before = peer.in_flight();
             let closed = event.is_read_closed() || event.is_error();
-            drive_peer(peer, &mut buf, !closed, &mut payload, window, &mut outcome);
-            if was && !peer.in_flight {
-                in_flight -= 1;
-            } else if !was && peer.in_flight {
-                in_flight += 1;
-            }
+            drive_peer(peer, &mut buf, !closed, &mut run);
+            in_flight = in_flight + peer.in_flight() - before;
         }
     }
-    outcome.lost = peers.iter().filter(|p| p.in_flight).count() as u64;
-    Ok(outcome)
+    run.outcome.lost = peers.iter().map(|p| p.in_flight() as u64).sum();
+    Ok(run.outcome)
 }
 
-fn send_next(peer: &mut Peer, payload: &mut [u8], outcome: &mut Outcome) {
-    peer.seq += 1;
-    stamp(payload, peer.seq);
-    if let Err(e) = peer.conn.send_binary(&payload[..]) {
-        peer.failed = true;
-        return outcome.error(format!("send: {e}"));
+/// Queues messages until the window is full, then writes them all: the
+/// first window leaves in one write, as a pipelining client sends it.
+fn fill_window(peer: &mut Peer, run: &mut Run<'_>) {
+    while peer.in_flight() < run.depth {
+        if !queue_next(peer, run) {
+            return;
+        }
     }
-    peer.sent_at = Instant::now();
-    peer.in_flight = true;
     if let Err(e) = flush(peer) {
-        peer.failed = true;
-        outcome.error(format!("write: {e}"));
+        peer.fail(&mut run.outcome, format!("write: {e}"));
     }
+}
+
+/// Queues the next message (written by the next `flush`); false if the
+/// connection refused it.
+fn queue_next(peer: &mut Peer, run: &mut Run<'_>) -> bool {
+    stamp(&mut run.payload, peer.next_seq);
+    if let Err(e) = peer.conn.send_binary(&run.payload[..]) {
+        peer.fail(&mut run.outcome, format!("send: {e}"));
+        return false;
+    }
+    peer.next_seq += 1;
+    peer.sent_at.push_back(Instant::now());
+    true
 }
 
 /// Writes the peer's output until done or the socket would block.
@@ -350,74 +402,57 @@ fn flush(peer: &mut Peer) -> io::Result<()> {
     Ok(())
 }
 
-fn drive_peer(
-    peer: &mut Peer,
-    buf: &mut [u8],
-    drained_on_short_read: bool,
-    payload: &mut [u8],
-    window: &Window,
-    outcome: &mut Outcome,
-) {
+/// One turn of a connection that the poll reported ready: write what is
+/// queued, then read until the socket is drained, checking each echo
+/// against the oldest message in flight and queueing a message in its
+/// place, written once per read.
+fn drive_peer(peer: &mut Peer, buf: &mut [u8], drained_on_short_read: bool, run: &mut Run<'_>) {
     if let Err(e) = flush(peer) {
-        peer.failed = true;
-        return outcome.error(format!("write: {e}"));
+        return peer.fail(&mut run.outcome, format!("write: {e}"));
     }
     loop {
         let n = match peer.stream.read(buf) {
             Ok(0) => {
-                peer.failed = true;
-                return outcome.error("the server closed the connection".into());
+                return peer.fail(&mut run.outcome, "the server closed the connection".into());
             }
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                peer.failed = true;
-                return outcome.error(format!("read: {e}"));
-            }
+            Err(e) => return peer.fail(&mut run.outcome, format!("read: {e}")),
         };
         peer.conn.handle_input(&buf[..n]);
         loop {
             match peer.conn.poll_event() {
                 Ok(Some(Event::Binary(data))) => {
                     let received = Instant::now();
-                    stamp(payload, peer.seq);
-                    if !peer.in_flight || *data != *payload {
-                        peer.failed = true;
-                        return outcome.error(format!(
-                            "echo {} of {} bytes does not match",
-                            peer.seq,
-                            data.len()
-                        ));
+                    let seq = peer.expected_seq();
+                    stamp(&mut run.payload, seq);
+                    let Some(sent_at) = peer.sent_at.pop_front().filter(|_| *data == *run.payload)
+                    else {
+                        return peer.fail(
+                            &mut run.outcome,
+                            format!("echo {seq} of {} bytes does not match", data.len()),
+                        );
+                    };
+                    run.outcome.echoes += 1;
+                    if received >= run.window.warm_end && received <= run.window.end {
+                        let ns = (received - sent_at).as_nanos();
+                        run.outcome.latencies.push(ns.min(u32::MAX as u128) as u32);
                     }
-                    peer.in_flight = false;
-                    outcome.echoes += 1;
-                    if received >= window.warm_end && received <= window.end {
-                        let ns = (received - peer.sent_at).as_nanos();
-                        outcome.latencies.push(ns.min(u32::MAX as u128) as u32);
-                    }
-                    if received < window.end {
-                        send_next(peer, payload, outcome);
-                        if peer.failed {
-                            return;
-                        }
+                    if received < run.window.end && !queue_next(peer, run) {
+                        return;
                     }
                 }
                 Ok(Some(Event::Ping(_) | Event::Pong(_))) => {}
                 Ok(Some(other)) => {
-                    peer.failed = true;
-                    return outcome.error(format!("unexpected {other:?}"));
+                    return peer.fail(&mut run.outcome, format!("unexpected {other:?}"));
                 }
                 Ok(None) => break,
-                Err(e) => {
-                    peer.failed = true;
-                    return outcome.error(format!("protocol error: {e}"));
-                }
+                Err(e) => return peer.fail(&mut run.outcome, format!("protocol error: {e}")),
             }
         }
         if let Err(e) = flush(peer) {
-            peer.failed = true;
-            return outcome.error(format!("write: {e}"));
+            return peer.fail(&mut run.outcome, format!("write: {e}"));
         }
         if n < buf.len() && drained_on_short_read {
             return;
@@ -434,9 +469,8 @@ fn open_peers(addr: SocketAddr, count: usize) -> io::Result<Vec<Peer>> {
         peers.push(Peer {
             stream: TcpStream::from_std(stream),
             conn,
-            seq: 0,
-            sent_at: Instant::now(),
-            in_flight: false,
+            next_seq: 0,
+            sent_at: VecDeque::new(),
             failed: false,
         });
     }
@@ -459,7 +493,7 @@ fn measure(options: &Options, peers: &mut [Peer]) -> io::Result<(Outcome, Vec<(S
         drain_end: start + options.warmup + options.duration + Duration::from_secs(5),
     };
     let pid = options.server_pid.map(|p| p.to_string());
-    let mut outcome = closed_loop(peers, options.size, &window, pid.as_deref())?;
+    let mut outcome = closed_loop(peers, options, &window, pid.as_deref())?;
     let [(server0, own0, t0), (server1, own1, t1)] = outcome.cpu.expect("window ended");
     let seconds = options.duration.as_secs_f64();
     let messages = outcome.latencies.len() as f64;
@@ -615,8 +649,8 @@ fn spawn_misbehaving(
 
 fn print_result(options: &Options, fields: &[(String, String)]) {
     let mut line = format!(
-        "RESULT mode={} label={} conns={}",
-        options.mode, options.label, options.conns
+        "RESULT mode={} label={} conns={} in_flight={}",
+        options.mode, options.label, options.conns, options.in_flight
     );
     for (key, value) in fields {
         line.push_str(&format!(" {key}={value}"));
