@@ -9,6 +9,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use crate::config::Config;
 use crate::error::ProtocolError;
 use crate::event::{Event, MessageKind, Utf8Bytes};
+use crate::event_ref::{BytesRef, EventRef, TextRef};
 use crate::extensions::Codec;
 use crate::frame::{FrameDecoder, FrameHeader, OpCode, Rsv, Status};
 use crate::mask::{apply_mask, apply_mask_at, mask_is_ascii, MASK_ASCII_MAX};
@@ -127,12 +128,15 @@ fn check_plain_frame<const MASKED: bool, const LIMITED: bool>(
 }
 
 /// Checks the plain frames that are whole at the head of `rx`, one after
-/// the other, up to [`READ_AHEAD`] bytes (see [`check_plain_frame`]). A
-/// frame of invalid text after the first ends the run, as it came, for the
-/// general decoder to fail the connection on when its turn comes.
+/// the other, up to `read_ahead` bytes past the first (see
+/// [`check_plain_frame`]; none past it for `0`). A frame of invalid text
+/// after the first ends the run, as it came, for the general decoder to
+/// fail the connection on when its turn comes.
+#[inline(always)]
 fn check_plain_frames<const MASKED: bool, const LIMITED: bool>(
     rx: &mut [u8],
     limit: u64,
+    read_ahead: usize,
 ) -> Checked {
     let first = match check_plain_frame::<MASKED, LIMITED>(rx, limit) {
         None => return Checked::None,
@@ -141,7 +145,7 @@ fn check_plain_frames<const MASKED: bool, const LIMITED: bool>(
     };
     let total = rx.len();
     // The run ends once fewer than `stop` bytes are left behind it.
-    let stop = total.saturating_sub(READ_AHEAD);
+    let stop = total.saturating_sub(read_ahead);
     let mut rest = &mut rx[first..];
     while rest.len() > stop {
         match check_plain_frame::<MASKED, LIMITED>(rest, limit) {
@@ -166,6 +170,15 @@ fn plain_frame(frames: &[u8]) -> (bool, usize, usize) {
     };
     let start = header_len + 4 * usize::from(frames[1] & 0x80 != 0);
     (frames[0] == 0x81, start, len)
+}
+
+/// A plain frame checked and lent in place: whether it is text, where its
+/// payload starts in the receive buffer and its length.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlainFrame {
+    text: bool,
+    start: usize,
+    len: usize,
 }
 
 /// The event of a plain frame's payload, checked already.
@@ -245,6 +258,11 @@ enum Receiving {
     /// Fragment delivery: the header is consumed and the payload is handed
     /// up as it arrives, `received` bytes so far.
     Streaming { header: FrameHeader, received: u64 },
+    /// At a frame boundary behind the first `n` bytes of the buffer: a
+    /// plain frame, whole, unmasked and checked, whose payload is lent to
+    /// the caller where it lies ([`Inbound::lend_whole_message`]). It is
+    /// dropped from the buffer on the next call ([`Inbound::settle`]).
+    Lent(usize),
 }
 
 #[derive(Debug)]
@@ -297,6 +315,7 @@ impl Inbound {
 
     /// Frees the buffers that hold nothing, for a connection going idle.
     pub(crate) fn release_idle_buffers(&mut self) {
+        self.settle();
         if self.rx.is_empty() {
             self.rx = BytesMut::new();
         }
@@ -335,24 +354,7 @@ impl Inbound {
         if let Some(event) = self.next_ready() {
             return Some(Ok(event));
         }
-        if !matches!(self.receiving, Receiving::Header)
-            || self.message.is_some()
-            || self.deliver_fragments
-        {
-            return None;
-        }
-        if !matches!(self.rx.first(), Some(0x81 | 0x82)) {
-            return None;
-        }
-        let limit = self.decoder.max_payload().min(self.max_message_size);
-        let limited = limit < u64::from(u16::MAX);
-        let checked = match (self.decoder.role().expects_masked_incoming(), limited) {
-            (true, false) => check_plain_frames::<true, false>(&mut self.rx, limit),
-            (true, true) => check_plain_frames::<true, true>(&mut self.rx, limit),
-            (false, false) => check_plain_frames::<false, false>(&mut self.rx, limit),
-            (false, true) => check_plain_frames::<false, true>(&mut self.rx, limit),
-        };
-        let (first, run) = match checked {
+        let (first, run) = match self.check_whole_messages(READ_AHEAD)? {
             Checked::None => return None,
             Checked::InvalidUtf8 => return Some(Err(ProtocolError::InvalidUtf8)),
             Checked::Frames { first, run } => (first, run),
@@ -371,6 +373,94 @@ impl Inbound {
         };
         self.release_rx();
         Some(Ok(event))
+    }
+
+    /// The borrowed counterpart of
+    /// [`next_whole_message`](Self::next_whole_message), for
+    /// [`Connection::poll_event_ref`](super::Connection::poll_event_ref):
+    /// the same frames, judged the same way, but only the first, and left
+    /// where it lies: its payload is lent ([`lent_event`](Self::lent_event))
+    /// and the buffer advanced past it on the next call. No split, so no
+    /// reference count, and the buffer is reused in place.
+    ///
+    /// `None` leaves the frame for the general decoder, as
+    /// `next_whole_message` does; the one error is invalid text (§8.1).
+    #[inline]
+    pub(crate) fn lend_whole_message(&mut self) -> Option<Result<PlainFrame, ProtocolError>> {
+        match self.check_whole_messages(0)? {
+            Checked::None => None,
+            Checked::InvalidUtf8 => Some(Err(ProtocolError::InvalidUtf8)),
+            Checked::Frames { first, .. } => {
+                self.receiving = Receiving::Lent(first);
+                let (text, start, len) = plain_frame(&self.rx);
+                Some(Ok(PlainFrame { text, start, len }))
+            }
+        }
+    }
+
+    /// The event of the frame [`lend_whole_message`](Self::lend_whole_message)
+    /// checked, its payload borrowed from the buffer.
+    #[inline]
+    pub(crate) fn lent_event(&self, frame: PlainFrame) -> EventRef<'_> {
+        let payload = &self.rx[frame.start..frame.start + frame.len];
+        if !frame.text {
+            return EventRef::Binary(BytesRef::lent(payload));
+        }
+        // Checked already; without `unsafe` a `&str` takes a second look,
+        // which for short ASCII (most text) is a word-at-a-time scan.
+        let text = crate::utf8::as_str(payload);
+        debug_assert!(text.is_some());
+        EventRef::Text(TextRef::lent(text.unwrap_or_default()))
+    }
+
+    /// Checks the plain frames whole at the head of the buffer, when the
+    /// fast paths apply (at a frame boundary, no message in progress, whole
+    /// messages wanted), up to `read_ahead` bytes past the first: see
+    /// [`check_plain_frames`]. `None` when they do not apply.
+    #[inline(always)]
+    fn check_whole_messages(&mut self, read_ahead: usize) -> Option<Checked> {
+        self.settle();
+        if !matches!(self.receiving, Receiving::Header)
+            || self.message.is_some()
+            || self.deliver_fragments
+        {
+            return None;
+        }
+        if !matches!(self.rx.first(), Some(0x81 | 0x82)) {
+            return None;
+        }
+        let limit = self.decoder.max_payload().min(self.max_message_size);
+        let limited = limit < u64::from(u16::MAX);
+        let rx = &mut self.rx;
+        Some(
+            match (self.decoder.role().expects_masked_incoming(), limited) {
+                (true, false) => check_plain_frames::<true, false>(rx, limit, read_ahead),
+                (true, true) => check_plain_frames::<true, true>(rx, limit, read_ahead),
+                (false, false) => check_plain_frames::<false, false>(rx, limit, read_ahead),
+                (false, true) => check_plain_frames::<false, true>(rx, limit, read_ahead),
+            },
+        )
+    }
+
+    /// Drops the frame lent by the last call ([`Receiving::Lent`]), if any:
+    /// first thing in every call that reads the buffer's head.
+    #[inline(always)]
+    pub(crate) fn settle(&mut self) {
+        if let Receiving::Lent(n) = self.receiving {
+            self.rx.advance(n);
+            self.receiving = Receiving::Header;
+            self.release_rx();
+        }
+    }
+
+    /// The received bytes not decoded yet (see
+    /// [`Connection::pending_input`](super::Connection::pending_input)):
+    /// past the frame lent, if one is.
+    pub(crate) fn pending(&self) -> &[u8] {
+        match self.receiving {
+            Receiving::Lent(n) => &self.rx[n..],
+            _ => &self.rx,
+        }
     }
 
     /// The next of the plain frames checked ahead ([`Receiving::Ready`]),
@@ -392,6 +482,7 @@ impl Inbound {
     /// bytes are needed; the payloads of transformed messages go through
     /// `codec`.
     pub(crate) fn next(&mut self, codec: &mut Codec) -> Result<Option<Received>, ProtocolError> {
+        self.settle();
         if matches!(self.receiving, Receiving::Ready(_)) {
             let event = self.next_whole_message().transpose()?;
             return Ok(event.map(Received::Data));
