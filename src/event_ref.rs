@@ -16,6 +16,10 @@
 //! reassembled, a compressed one inflated, a control frame's payload kept
 //! apart. Those are handed out as the owned event carries them, behind the
 //! same types ([`TextRef`], [`BytesRef`]), so a caller writes one match.
+//!
+//! Text comes as bytes known to be UTF-8 ([`TextRef::as_bytes`]); a `&str`
+//! costs a validation pass ([`TextRef::as_str`]), the price of a crate
+//! that does not use `unsafe` for it (the owned [`Utf8Bytes`] pays it too).
 
 use bytes::Bytes;
 use core::fmt;
@@ -24,36 +28,57 @@ use core::ops::Deref;
 use crate::event::{CloseFrame, Event, MessageKind, Utf8Bytes};
 
 /// Text lent by the connection, or shared with a buffer it split off
-/// (see the [module docs](self)); dereferences to `&str`.
+/// (see the [module docs](self)): bytes known to be valid UTF-8, as
+/// [`Utf8Bytes`] holds them.
+///
+/// [`as_bytes`](Self::as_bytes) is free. [`as_str`](Self::as_str) is not
+/// quite: without `unsafe` the one way from bytes to `&str` is a
+/// validation pass, so it runs one (as [`Utf8Bytes::as_str`] does). A
+/// parser that takes bytes (most JSON parsers do) needs no `&str`.
 #[derive(Clone)]
 pub struct TextRef<'a>(TextRepr<'a>);
 
 #[derive(Clone)]
 enum TextRepr<'a> {
-    Lent(&'a str),
+    Lent(&'a [u8]),
     Shared(Utf8Bytes),
 }
 
 impl<'a> TextRef<'a> {
-    pub(crate) fn lent(text: &'a str) -> TextRef<'a> {
+    /// Wraps bytes the connection has validated.
+    pub(crate) fn lent(text: &'a [u8]) -> TextRef<'a> {
+        debug_assert!(core::str::from_utf8(text).is_ok());
         TextRef(TextRepr::Lent(text))
     }
 
-    /// The text.
-    pub fn as_str(&self) -> &str {
+    /// The text's bytes, UTF-8.
+    pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             TextRepr::Lent(text) => text,
-            TextRepr::Shared(text) => text.as_str(),
+            TextRepr::Shared(text) => text.as_bytes(),
         }
+    }
+
+    /// The text (after a validation pass: see the type's docs).
+    pub fn as_str(&self) -> &str {
+        crate::utf8::as_str(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.as_bytes().is_empty()
     }
 
     /// The text as an owned value: a copy if it is lent, another handle on
     /// the shared bytes if not.
     pub fn to_utf8_bytes(&self) -> Utf8Bytes {
         match &self.0 {
-            TextRepr::Lent(text) => {
-                Utf8Bytes::from_validated(Bytes::copy_from_slice(text.as_bytes()))
-            }
+            TextRepr::Lent(text) => Utf8Bytes::from_validated(Bytes::copy_from_slice(text)),
             TextRepr::Shared(text) => text.clone(),
         }
     }
@@ -66,16 +91,9 @@ impl<'a> TextRef<'a> {
     }
 }
 
-impl Deref for TextRef<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
 impl PartialEq for TextRef<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -83,13 +101,13 @@ impl Eq for TextRef<'_> {}
 
 impl PartialEq<str> for TextRef<'_> {
     fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for TextRef<'_> {
     fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -270,10 +288,11 @@ mod tests {
 
     #[test]
     fn lent_and_shared_payloads_compare_and_print_alike() {
-        let lent = TextRef::lent("héllo");
+        let lent = TextRef::lent("héllo".as_bytes());
         let shared = TextRef(TextRepr::Shared(Utf8Bytes::from("héllo")));
         assert_eq!(lent, shared);
-        assert_eq!(&*lent, "héllo");
+        assert_eq!(lent.as_str(), "héllo");
+        assert_eq!(shared.as_str(), "héllo");
         assert_eq!(format!("{lent:?}"), format!("{shared:?}"));
         assert_eq!(lent.to_utf8_bytes(), Utf8Bytes::from("héllo"));
 

@@ -15,9 +15,9 @@ pub(crate) fn is_utf8(bytes: &[u8]) -> bool {
     (bytes.len() < 64 && bytes.is_ascii()) || simdutf8::basic::from_utf8(bytes).is_ok()
 }
 
-/// `bytes` as text if they are valid UTF-8, whole, checked as
-/// [`is_utf8`] does (the standard library's check, with its word-at-a-time
-/// ASCII scan, for short input).
+/// `bytes` as text if they are valid UTF-8, whole: the standard library's
+/// check for short input (the vector check's own fallback there), the
+/// vector check for the rest.
 #[inline]
 pub(crate) fn as_str(bytes: &[u8]) -> Option<&str> {
     if bytes.len() < 64 {

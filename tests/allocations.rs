@@ -131,11 +131,11 @@ fn lent_events_allocate_nothing_after_warm_up() {
             while let Some(event) = server.poll_event_ref().unwrap() {
                 match event {
                     EventRef::Text(text) => {
-                        let text: &str = &text;
+                        let text = text.as_bytes();
                         messages += 1;
                         // Copied out before the next call into `server`.
                         let mut copy = [0u8; 32];
-                        copy[..text.len()].copy_from_slice(text.as_bytes());
+                        copy[..text.len()].copy_from_slice(text);
                         let len = text.len();
                         server
                             .send_text(std::str::from_utf8(&copy[..len]).unwrap())

@@ -194,7 +194,7 @@ fn the_payload_is_lent_until_the_next_call() {
     // The lent frame is no longer pending input; the next one still is.
     assert_eq!(conn.pending_input(), &client_frame(true, 1, b"two")[..]);
     match conn.poll_event_ref() {
-        Ok(Some(EventRef::Text(text))) => assert_eq!(&*text, "two"),
+        Ok(Some(EventRef::Text(text))) => assert_eq!(text.as_str(), "two"),
         other => panic!("{other:?}"),
     }
     assert_eq!(conn.pending_input(), b"");

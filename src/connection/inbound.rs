@@ -127,16 +127,33 @@ fn check_plain_frame<const MASKED: bool, const LIMITED: bool>(
     Some(Err(()))
 }
 
+/// Calls `$check::<MASKED, LIMITED>($rx, limit)`, one of the plain-frame
+/// checks above, with the rules of `$inbound`: the masking direction its
+/// role expects, and its limit (the frame's and the message's, whichever
+/// is lower), checked only if it is below some 16-bit length.
+macro_rules! check_with_rules {
+    ($inbound:expr, $check:ident, $rx:expr) => {{
+        let limit = $inbound
+            .decoder
+            .max_payload()
+            .min($inbound.max_message_size);
+        let limited = limit < u64::from(u16::MAX);
+        match ($inbound.decoder.role().expects_masked_incoming(), limited) {
+            (true, false) => $check::<true, false>($rx, limit),
+            (true, true) => $check::<true, true>($rx, limit),
+            (false, false) => $check::<false, false>($rx, limit),
+            (false, true) => $check::<false, true>($rx, limit),
+        }
+    }};
+}
+
 /// Checks the plain frames that are whole at the head of `rx`, one after
-/// the other, up to `read_ahead` bytes past the first (see
-/// [`check_plain_frame`]; none past it for `0`). A frame of invalid text
-/// after the first ends the run, as it came, for the general decoder to
-/// fail the connection on when its turn comes.
-#[inline(always)]
+/// the other, up to [`READ_AHEAD`] bytes (see [`check_plain_frame`]). A
+/// frame of invalid text after the first ends the run, as it came, for the
+/// general decoder to fail the connection on when its turn comes.
 fn check_plain_frames<const MASKED: bool, const LIMITED: bool>(
     rx: &mut [u8],
     limit: u64,
-    read_ahead: usize,
 ) -> Checked {
     let first = match check_plain_frame::<MASKED, LIMITED>(rx, limit) {
         None => return Checked::None,
@@ -145,7 +162,7 @@ fn check_plain_frames<const MASKED: bool, const LIMITED: bool>(
     };
     let total = rx.len();
     // The run ends once fewer than `stop` bytes are left behind it.
-    let stop = total.saturating_sub(read_ahead);
+    let stop = total.saturating_sub(READ_AHEAD);
     let mut rest = &mut rx[first..];
     while rest.len() > stop {
         match check_plain_frame::<MASKED, LIMITED>(rest, limit) {
@@ -258,10 +275,11 @@ enum Receiving {
     /// Fragment delivery: the header is consumed and the payload is handed
     /// up as it arrives, `received` bytes so far.
     Streaming { header: FrameHeader, received: u64 },
-    /// At a frame boundary behind the first `n` bytes of the buffer: a
-    /// plain frame, whole, unmasked and checked, whose payload is lent to
-    /// the caller where it lies ([`Inbound::lend_whole_message`]). It is
-    /// dropped from the buffer on the next call ([`Inbound::settle`]).
+    /// At a frame boundary behind the first `n` bytes of the buffer:
+    /// plain frames, whole, unmasked and checked, whose payloads were lent
+    /// to the caller where they lie ([`Inbound::lend_whole_message`]), the
+    /// latest one maybe still in use. They are dropped from the buffer
+    /// together ([`Inbound::settle`]) before it is read any other way.
     Lent(usize),
 }
 
@@ -354,7 +372,15 @@ impl Inbound {
         if let Some(event) = self.next_ready() {
             return Some(Ok(event));
         }
-        let (first, run) = match self.check_whole_messages(READ_AHEAD)? {
+        match self.receiving {
+            Receiving::Header => {}
+            Receiving::Lent(n) => self.drop_lent(n),
+            _ => return None,
+        }
+        if !self.whole_messages_wanted() || !matches!(self.rx.first(), Some(0x81 | 0x82)) {
+            return None;
+        }
+        let (first, run) = match check_with_rules!(self, check_plain_frames, &mut self.rx) {
             Checked::None => return None,
             Checked::InvalidUtf8 => return Some(Err(ProtocolError::InvalidUtf8)),
             Checked::Frames { first, run } => (first, run),
@@ -378,22 +404,43 @@ impl Inbound {
     /// The borrowed counterpart of
     /// [`next_whole_message`](Self::next_whole_message), for
     /// [`Connection::poll_event_ref`](super::Connection::poll_event_ref):
-    /// the same frames, judged the same way, but only the first, and left
-    /// where it lies: its payload is lent ([`lent_event`](Self::lent_event))
-    /// and the buffer advanced past it on the next call. No split, so no
-    /// reference count, and the buffer is reused in place.
+    /// the same frames, judged the same way, but one at a time, and left
+    /// where they lie: the payload is lent ([`lent_event`](Self::lent_event))
+    /// and the frame counted as consumed ([`Receiving::Lent`]). No split, so
+    /// no reference count; the buffer is advanced once, past a whole run of
+    /// lent frames, when the next call finds none to lend.
     ///
     /// `None` leaves the frame for the general decoder, as
     /// `next_whole_message` does; the one error is invalid text (§8.1).
     #[inline]
     pub(crate) fn lend_whole_message(&mut self) -> Option<Result<PlainFrame, ProtocolError>> {
-        match self.check_whole_messages(0)? {
-            Checked::None => None,
-            Checked::InvalidUtf8 => Some(Err(ProtocolError::InvalidUtf8)),
-            Checked::Frames { first, .. } => {
-                self.receiving = Receiving::Lent(first);
-                let (text, start, len) = plain_frame(&self.rx);
-                Some(Ok(PlainFrame { text, start, len }))
+        let at = match self.receiving {
+            Receiving::Header => 0,
+            Receiving::Lent(at) => at,
+            _ => return None,
+        };
+        let wanted = self.whole_messages_wanted();
+        let rx = match self.rx.get_mut(at..) {
+            Some(rx @ [0x81 | 0x82, ..]) if wanted => rx,
+            _ => {
+                self.settle();
+                return None;
+            }
+        };
+        match check_with_rules!(self, check_plain_frame, rx) {
+            Some(Ok(first)) => {
+                self.receiving = Receiving::Lent(at + first);
+                let (text, start, len) = plain_frame(&self.rx[at..]);
+                Some(Ok(PlainFrame {
+                    text,
+                    start: at + start,
+                    len,
+                }))
+            }
+            Some(Err(())) => Some(Err(ProtocolError::InvalidUtf8)),
+            None => {
+                self.settle();
+                None
             }
         }
     }
@@ -403,54 +450,40 @@ impl Inbound {
     #[inline]
     pub(crate) fn lent_event(&self, frame: PlainFrame) -> EventRef<'_> {
         let payload = &self.rx[frame.start..frame.start + frame.len];
-        if !frame.text {
-            return EventRef::Binary(BytesRef::lent(payload));
+        match frame.text {
+            true => EventRef::Text(TextRef::lent(payload)),
+            false => EventRef::Binary(BytesRef::lent(payload)),
         }
-        // Checked already; without `unsafe` a `&str` takes a second look,
-        // which for short ASCII (most text) is a word-at-a-time scan.
-        let text = crate::utf8::as_str(payload);
-        debug_assert!(text.is_some());
-        EventRef::Text(TextRef::lent(text.unwrap_or_default()))
     }
 
-    /// Checks the plain frames whole at the head of the buffer, when the
-    /// fast paths apply (at a frame boundary, no message in progress, whole
-    /// messages wanted), up to `read_ahead` bytes past the first: see
-    /// [`check_plain_frames`]. `None` when they do not apply.
+    /// Whether the fast paths apply: no message in progress, and whole
+    /// messages wanted (not fragments as they arrive).
     #[inline(always)]
-    fn check_whole_messages(&mut self, read_ahead: usize) -> Option<Checked> {
-        self.settle();
-        if !matches!(self.receiving, Receiving::Header)
-            || self.message.is_some()
-            || self.deliver_fragments
-        {
-            return None;
-        }
-        if !matches!(self.rx.first(), Some(0x81 | 0x82)) {
-            return None;
-        }
-        let limit = self.decoder.max_payload().min(self.max_message_size);
-        let limited = limit < u64::from(u16::MAX);
-        let rx = &mut self.rx;
-        Some(
-            match (self.decoder.role().expects_masked_incoming(), limited) {
-                (true, false) => check_plain_frames::<true, false>(rx, limit, read_ahead),
-                (true, true) => check_plain_frames::<true, true>(rx, limit, read_ahead),
-                (false, false) => check_plain_frames::<false, false>(rx, limit, read_ahead),
-                (false, true) => check_plain_frames::<false, true>(rx, limit, read_ahead),
-            },
-        )
+    fn whole_messages_wanted(&self) -> bool {
+        self.message.is_none() && !self.deliver_fragments
     }
 
-    /// Drops the frame lent by the last call ([`Receiving::Lent`]), if any:
-    /// first thing in every call that reads the buffer's head.
+    /// Drops the frames lent by the last calls ([`Receiving::Lent`]), if
+    /// any: first thing in every call that reads the buffer otherwise.
     #[inline(always)]
     pub(crate) fn settle(&mut self) {
         if let Receiving::Lent(n) = self.receiving {
-            self.rx.advance(n);
-            self.receiving = Receiving::Header;
-            self.release_rx();
+            self.drop_lent(n);
         }
+    }
+
+    /// [`settle`](Self::settle)'s work, once per run of lent frames: out
+    /// of line, so that the owned path it guards stays small.
+    #[inline(never)]
+    fn drop_lent(&mut self, n: usize) {
+        if n == self.rx.len() {
+            // All of it: the buffer is reused from its start.
+            self.rx.clear();
+        } else {
+            self.rx.advance(n);
+        }
+        self.receiving = Receiving::Header;
+        self.release_rx();
     }
 
     /// The received bytes not decoded yet (see

@@ -326,8 +326,8 @@ impl Connection {
     /// let mut seen = Vec::new();
     /// while let Some(event) = conn.poll_event_ref()? {
     ///     match event {
-    ///         EventRef::Text(text) => seen.push(text.len()), // `text` derefs to `&str`
-    ///         EventRef::Binary(data) => seen.push(data.len()), // `data` to `&[u8]`
+    ///         EventRef::Text(text) => seen.push(text.as_str().len()),
+    ///         EventRef::Binary(data) => seen.push(data.len()), // derefs to `&[u8]`
     ///         _ => {}
     ///     }
     /// }
@@ -355,8 +355,16 @@ impl Connection {
         match lent {
             Some(Ok(frame)) => Ok(Some(self.inbound.lent_event(frame))),
             Some(Err(error)) => Err(self.fail_with(error)),
-            None => Ok(self.poll_event()?.map(EventRef::from)),
+            None => self.poll_event_shared(),
         }
+    }
+
+    /// [`poll_event_ref`](Self::poll_event_ref) for what is not lent in
+    /// place: the owned event, its payload shared. Out of line, so that
+    /// [`poll_event`](Self::poll_event) is inlined where it is called.
+    #[inline(never)]
+    fn poll_event_shared(&mut self) -> Result<Option<EventRef<'static>>, ProtocolError> {
+        Ok(self.poll_event()?.map(EventRef::from))
     }
 
     /// [`poll_event`](Self::poll_event) through the general decoder.
