@@ -354,6 +354,11 @@ fn receive(row: &Row, lib: Lib) {
             let how = row.receiving;
             let mut conn = Connection::new(Role::Server, Config::default());
             let mut stream = Stream::new(wire.clone(), chunk);
+            // What each read brings (one frame, or the whole wire).
+            let inputs: Vec<&[u8]> = match one_per_read {
+                true => frames.iter().map(Vec::as_slice).collect(),
+                false => vec![&wire],
+            };
             let mut round = |conn: &mut Connection| {
                 let mut events = 0;
                 let mut drain = |conn: &mut Connection| {
@@ -371,16 +376,13 @@ fn receive(row: &Row, lib: Lib) {
                         }
                     }
                 };
-                let reads = if one_per_read { frames.len() } else { 1 };
-                for i in 0..reads {
+                for input in &inputs {
                     if how.read_into_buffer {
                         let mut lender = conn.receive_buffer();
-                        let n = stream.read(lender.spare(wire.len() / reads)).unwrap();
+                        let n = stream.read(lender.spare(input.len())).unwrap();
                         lender.commit(n);
-                    } else if one_per_read {
-                        conn.handle_input(&frames[i]);
                     } else {
-                        conn.handle_input(&wire);
+                        conn.handle_input(input);
                     }
                     drain(conn);
                 }

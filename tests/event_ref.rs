@@ -184,27 +184,46 @@ fn pings_are_answered_and_closes_replied_to() {
 
 #[test]
 fn the_payload_is_lent_until_the_next_call() {
-    let wire = [client_frame(true, 1, b"one"), client_frame(true, 1, b"two")].concat();
+    let three = client_frame(true, 2, b"three");
+    let wire = [
+        client_frame(true, 1, b"one"),
+        client_frame(true, 1, b"two"),
+        three[..3].to_vec(),
+    ]
+    .concat();
     let mut conn = server(Config::default());
     conn.handle_input(&wire);
     match conn.poll_event_ref() {
         Ok(Some(EventRef::Text(text))) => assert_eq!(text, "one"),
         other => panic!("{other:?}"),
     }
-    // The lent frame is no longer pending input; the next one still is.
-    assert_eq!(conn.pending_input(), &client_frame(true, 1, b"two")[..]);
+    // What is pending is what is not whole yet: the frames lent, and the
+    // one checked ahead with the first, are not.
+    assert_eq!(conn.pending_input(), &three[..3]);
     match conn.poll_event_ref() {
         Ok(Some(EventRef::Text(text))) => assert_eq!(text.as_str(), "two"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(conn.pending_input(), b"");
     assert!(matches!(conn.poll_event_ref(), Ok(None)));
-    // Input after a lend lands behind it; releasing buffers drops it first.
-    conn.handle_input(&client_frame(true, 2, b"three"));
+    assert_eq!(conn.pending_input(), &three[..3]);
+    // The rest of a frame lands behind what was lent.
+    conn.handle_input(&three[3..]);
     assert!(matches!(conn.poll_event_ref(), Ok(Some(EventRef::Binary(b))) if &*b == b"three"));
+    // Releasing the buffers drops the lent frame first.
     conn.release_idle_buffers();
     assert_eq!(conn.pending_input(), b"");
     assert!(matches!(conn.poll_event(), Ok(None)));
+
+    // Frames checked ahead with a lent one, then asked for as owned
+    // events, come as owned events, in order.
+    let wire = [b"a", b"b", b"c"]
+        .map(|p| client_frame(true, 1, p))
+        .concat();
+    conn.handle_input(&wire);
+    assert!(matches!(conn.poll_event_ref(), Ok(Some(EventRef::Text(t))) if t == "a"));
+    assert_eq!(conn.poll_event(), Ok(Some(text("b"))));
+    assert!(matches!(conn.poll_event_ref(), Ok(Some(EventRef::Text(t))) if t == "c"));
+    assert_eq!(conn.poll_event(), Ok(None));
 }
 
 /// The text frame of `payload`, fed byte by byte: the index of the byte on

@@ -275,12 +275,13 @@ enum Receiving {
     /// Fragment delivery: the header is consumed and the payload is handed
     /// up as it arrives, `received` bytes so far.
     Streaming { header: FrameHeader, received: u64 },
-    /// At a frame boundary behind the first `n` bytes of the buffer:
-    /// plain frames, whole, unmasked and checked, whose payloads were lent
-    /// to the caller where they lie ([`Inbound::lend_whole_message`]), the
-    /// latest one maybe still in use. They are dropped from the buffer
-    /// together ([`Inbound::settle`]) before it is read any other way.
-    Lent(usize),
+    /// Plain frames, whole, unmasked and checked, up to `checked` bytes
+    /// into the buffer, lent to the caller where they lie one per call
+    /// ([`Inbound::lend_whole_message`]): those in the first `consumed`
+    /// bytes have been (the latest one maybe still in use), and the next
+    /// starts there. They are dropped from the buffer together
+    /// ([`Inbound::settle`]) before it is read any other way.
+    Lent { consumed: usize, checked: usize },
 }
 
 #[derive(Debug)]
@@ -374,7 +375,13 @@ impl Inbound {
         }
         match self.receiving {
             Receiving::Header => {}
-            Receiving::Lent(n) => self.drop_lent(n),
+            Receiving::Lent { .. } => {
+                // Frames checked ahead and not lent yet go first.
+                self.settle();
+                if let Some(event) = self.next_ready() {
+                    return Some(Ok(event));
+                }
+            }
             _ => return None,
         }
         if !self.whole_messages_wanted() || !matches!(self.rx.first(), Some(0x81 | 0x82)) {
@@ -404,11 +411,12 @@ impl Inbound {
     /// The borrowed counterpart of
     /// [`next_whole_message`](Self::next_whole_message), for
     /// [`Connection::poll_event_ref`](super::Connection::poll_event_ref):
-    /// the same frames, judged the same way, but one at a time, and left
-    /// where they lie: the payload is lent ([`lent_event`](Self::lent_event))
-    /// and the frame counted as consumed ([`Receiving::Lent`]). No split, so
-    /// no reference count; the buffer is advanced once, past a whole run of
-    /// lent frames, when the next call finds none to lend.
+    /// the same frames, judged the same way, checked ahead the same way,
+    /// but left where they lie: each call lends the next one's payload
+    /// ([`lent_event`](Self::lent_event)) and counts the frame as consumed
+    /// ([`Receiving::Lent`]). No split, so no reference count; the buffer
+    /// is advanced once, past a whole run of lent frames, when the next
+    /// call finds none to lend.
     ///
     /// `None` leaves the frame for the general decoder, as
     /// `next_whole_message` does; the one error is invalid text (§8.1).
@@ -416,7 +424,10 @@ impl Inbound {
     pub(crate) fn lend_whole_message(&mut self) -> Option<Result<PlainFrame, ProtocolError>> {
         let at = match self.receiving {
             Receiving::Header => 0,
-            Receiving::Lent(at) => at,
+            Receiving::Lent { consumed, checked } if consumed < checked => {
+                return Some(Ok(self.lend_checked(consumed, checked)));
+            }
+            Receiving::Lent { consumed, .. } => consumed,
             _ => return None,
         };
         let wanted = self.whole_messages_wanted();
@@ -427,22 +438,26 @@ impl Inbound {
                 return None;
             }
         };
-        match check_with_rules!(self, check_plain_frame, rx) {
-            Some(Ok(first)) => {
-                self.receiving = Receiving::Lent(at + first);
-                let (text, start, len) = plain_frame(&self.rx[at..]);
-                Some(Ok(PlainFrame {
-                    text,
-                    start: at + start,
-                    len,
-                }))
-            }
-            Some(Err(())) => Some(Err(ProtocolError::InvalidUtf8)),
-            None => {
+        match check_with_rules!(self, check_plain_frames, rx) {
+            Checked::Frames { run, .. } => Some(Ok(self.lend_checked(at, at + run))),
+            Checked::InvalidUtf8 => Some(Err(ProtocolError::InvalidUtf8)),
+            Checked::None => {
                 self.settle();
                 None
             }
         }
+    }
+
+    /// Lends the checked frame at `at`, the checked run ending at `checked`.
+    #[inline(always)]
+    fn lend_checked(&mut self, at: usize, checked: usize) -> PlainFrame {
+        let (text, start, len) = plain_frame(&self.rx[at..]);
+        let start = at + start;
+        self.receiving = Receiving::Lent {
+            consumed: start + len,
+            checked,
+        };
+        PlainFrame { text, start, len }
     }
 
     /// The event of the frame [`lend_whole_message`](Self::lend_whole_message)
@@ -467,22 +482,27 @@ impl Inbound {
     /// any: first thing in every call that reads the buffer otherwise.
     #[inline(always)]
     pub(crate) fn settle(&mut self) {
-        if let Receiving::Lent(n) = self.receiving {
-            self.drop_lent(n);
+        if let Receiving::Lent { consumed, checked } = self.receiving {
+            self.drop_lent(consumed, checked);
         }
     }
 
     /// [`settle`](Self::settle)'s work, once per run of lent frames: out
     /// of line, so that the owned path it guards stays small.
     #[inline(never)]
-    fn drop_lent(&mut self, n: usize) {
-        if n == self.rx.len() {
+    fn drop_lent(&mut self, consumed: usize, checked: usize) {
+        if consumed == self.rx.len() {
             // All of it: the buffer is reused from its start.
             self.rx.clear();
         } else {
-            self.rx.advance(n);
+            self.rx.advance(consumed);
         }
-        self.receiving = Receiving::Header;
+        // Frames checked (so unmasked) and not lent yet are handed out as
+        // owned events, before the buffer is decoded again.
+        self.receiving = match checked - consumed {
+            0 => Receiving::Header,
+            ahead => Receiving::Ready(self.rx.split_to(ahead).freeze()),
+        };
         self.release_rx();
     }
 
@@ -491,7 +511,7 @@ impl Inbound {
     /// past the frame lent, if one is.
     pub(crate) fn pending(&self) -> &[u8] {
         match self.receiving {
-            Receiving::Lent(n) => &self.rx[n..],
+            Receiving::Lent { checked, .. } => &self.rx[checked..],
             _ => &self.rx,
         }
     }
