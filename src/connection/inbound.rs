@@ -506,6 +506,12 @@ impl Inbound {
         self.release_rx();
     }
 
+    /// Whether nothing received is left to decode or hand out.
+    #[inline(always)]
+    pub(crate) fn is_drained(&self) -> bool {
+        self.rx.is_empty() && !matches!(self.receiving, Receiving::Ready(_))
+    }
+
     /// The received bytes not decoded yet (see
     /// [`Connection::pending_input`](super::Connection::pending_input)):
     /// past the frame lent, if one is.

@@ -355,6 +355,8 @@ impl Connection {
         match lent {
             Some(Ok(frame)) => Ok(Some(self.inbound.lent_event(frame))),
             Some(Err(error)) => Err(self.fail_with(error)),
+            // Nothing buffered: whatever the state, the decoder would wait.
+            None if self.inbound.is_drained() => Ok(None),
             None => self.poll_event_shared(),
         }
     }
