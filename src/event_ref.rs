@@ -28,8 +28,8 @@ use core::ops::Deref;
 use crate::event::{CloseFrame, Event, MessageKind, Utf8Bytes};
 
 /// Text lent by the connection, or shared with a buffer it split off
-/// (see the [module docs](self)): bytes known to be valid UTF-8, as
-/// [`Utf8Bytes`] holds them.
+/// (see [`Connection::poll_event_ref`](crate::Connection::poll_event_ref)):
+/// bytes known to be valid UTF-8, as [`Utf8Bytes`] holds them.
 ///
 /// [`as_bytes`](Self::as_bytes) is free. [`as_str`](Self::as_str) is not
 /// quite: without `unsafe` the one way from bytes to `&str` is a
@@ -124,7 +124,8 @@ impl fmt::Display for TextRef<'_> {
 }
 
 /// Bytes lent by the connection, or shared with a buffer it split off
-/// (see the [module docs](self)); dereferences to `&[u8]`.
+/// (see [`Connection::poll_event_ref`](crate::Connection::poll_event_ref));
+/// dereferences to `&[u8]`.
 #[derive(Clone)]
 pub struct BytesRef<'a>(BytesRepr<'a>);
 
