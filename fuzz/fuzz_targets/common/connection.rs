@@ -193,7 +193,10 @@ impl Harness {
         loop {
             lent = !lent;
             let next = match lent {
-                true => self.conn.poll_event_ref().map(|e| e.map(EventRef::into_owned)),
+                true => self
+                    .conn
+                    .poll_event_ref()
+                    .map(|e| e.map(EventRef::into_owned)),
                 false => self.conn.poll_event(),
             };
             match next {
