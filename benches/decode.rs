@@ -19,6 +19,9 @@
 //! - `wsproto_connection`: [`Connection::handle_input`] of the wire (one
 //!   copy into the receive buffer, reserved in setup) then `poll_event`
 //!   until empty: parse, unmask, UTF-8, and a `Bytes` split per message.
+//! - `wsproto_connection_lent`: the same with
+//!   [`Connection::poll_event_ref`], each event's payload lent in place
+//!   (`&str`) rather than owned: no reference count per message.
 //! - `nexus_net`: `FrameReader::read` of the wire (one copy into its buffer)
 //!   then `next` until empty: parse, unmask, UTF-8.
 //! - `websocket_sans_io`: `WebsocketFrameDecoder::add_data` over a fresh
@@ -35,8 +38,9 @@
 //! The `decode_one_per_read_*` groups hand the same wire over one frame at
 //! a time, as a socket does under light load: wsproto's
 //! `wsproto_connection` calls `handle_input` with one frame and drains
-//! `poll_event` after each; `tungstenite` and `fastwebsockets` read from a
-//! stream that returns one frame per read.
+//! `poll_event` after each (`wsproto_connection_lent`: `poll_event_ref`);
+//! `tungstenite` and `fastwebsockets` read from a stream that returns one
+//! frame per read.
 //!
 //! `cargo bench --bench decode`; then `cargo run --release -p wsproto-tools
 //! --bin bench_report` for ns/frame and GB/s.
@@ -49,7 +53,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Bencher, Criterion, 
 use tokio::io::AsyncWriteExt;
 use wsproto::frame::{encode_frame, FrameDecoder, FrameHeader, OpCode, Status};
 use wsproto::utf8::Utf8Validator;
-use wsproto::{Config, Connection, Event, Role};
+use wsproto::{Config, Connection, Event, EventRef, Role};
 
 /// (payload length, frame count, label).
 const CASES: [(usize, usize, &str); 2] =
@@ -272,6 +276,28 @@ fn decode(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
+        group.bench_function("wsproto_connection_lent", |b| {
+            b.iter_batched_ref(
+                || {
+                    let mut conn = Connection::new(Role::Server, Config::default());
+                    conn.receive_buffer().spare(wire.len());
+                    conn
+                },
+                |conn| {
+                    conn.handle_input(&wire);
+                    let mut frames = 0;
+                    while let Some(event) = conn.poll_event_ref().unwrap() {
+                        let EventRef::Text(text) = event else {
+                            panic!("not text")
+                        };
+                        black_box(text.as_bytes());
+                        frames += 1;
+                    }
+                    assert_eq!(frames, count);
+                },
+                BatchSize::PerIteration,
+            )
+        });
         group.bench_function("nexus_net", |b| {
             b.iter_batched_ref(
                 || {
@@ -377,6 +403,23 @@ fn decode_one_per_read(c: &mut Criterion) {
                     while let Some(event) = conn.poll_event().unwrap() {
                         assert!(matches!(event, Event::Text(_)));
                         black_box(event);
+                        frames += 1;
+                    }
+                }
+                assert_eq!(frames, count);
+            })
+        });
+        group.bench_function("wsproto_connection_lent", |b| {
+            let mut conn = Connection::new(Role::Server, Config::default());
+            b.iter(|| {
+                let mut frames = 0;
+                for frame in wire.chunks(frame_len) {
+                    conn.handle_input(frame);
+                    while let Some(event) = conn.poll_event_ref().unwrap() {
+                        let EventRef::Text(text) = event else {
+                            panic!("not text")
+                        };
+                        black_box(text.as_bytes());
                         frames += 1;
                     }
                 }

@@ -34,6 +34,16 @@
 //!   - fastwebsockets: `WebSocket::read_frame` over an in-memory
 //!     `AsyncRead` that is always ready (its reads copy into its buffer),
 //!     polled once with a no-op waker: no runtime in the count.
+//!   - wsproto, `lent` rows: the same with `poll_event_ref`, each event's
+//!     payload lent in place rather than owned (no reference count).
+//!   - wsproto, `read into receive_buffer` rows: the input read from the
+//!     same in-memory stream as the peers' (`Read`, one copy), straight
+//!     into `Connection::receive_buffer()`, as an event loop reads a
+//!     socket, instead of `handle_input(&wire)`; the lender zeroes the
+//!     room it hands out, which is counted.
+//!
+//!   The peers have no such rows: their figures stand beside wsproto's
+//!   default (owned events, `handle_input`).
 //! - `send`: a borrowed `&str` sent as a text message, then the output
 //!   drained into a sink that discards it, once per message.
 //!   - wsproto: `send_text(&str)`, then `poll_transmit`/`advance_transmit`
@@ -49,7 +59,7 @@ use std::process::Command;
 use std::task::{Context, Poll, Waker};
 
 use wsproto::frame::{encode_frame, FrameHeader, OpCode};
-use wsproto::{Config, Connection, Event, Role};
+use wsproto::{Config, Connection, Event, EventRef, Role};
 
 /// The environment variable that tells a child process which case to run.
 const CASE_VAR: &str = "WSPROTO_INSTRUCTIONS_CASE";
@@ -193,51 +203,114 @@ enum Work {
     Send,
 }
 
+/// How wsproto receives, in a receive row.
+#[derive(Clone, Copy, PartialEq)]
+struct Receiving {
+    /// `poll_event_ref` (payload lent) rather than `poll_event` (owned).
+    lent: bool,
+    /// The input read from the in-memory stream, as the peers read it,
+    /// straight into `receive_buffer()`, rather than `handle_input(&wire)`.
+    read_into_buffer: bool,
+}
+
+/// Owned events from `handle_input`: the default, and the peers' rows.
+const OWNED: Receiving = Receiving {
+    lent: false,
+    read_into_buffer: false,
+};
+
 /// A row of the table: the work, the message size, how many messages a
 /// run takes, and the target for wsproto (instructions per message).
+/// The rows of wsproto's other ways of receiving (not `OWNED`) are
+/// wsproto's alone: the peers' figures are those of the row above.
 struct Row {
     name: &'static str,
     work: Work,
     len: usize,
     count: usize,
     target: Option<u64>,
+    receiving: Receiving,
 }
 
-const ROWS: [Row; 7] = [
+impl Row {
+    const fn receive(name: &'static str, len: usize, count: usize) -> Row {
+        Row {
+            name,
+            work: Work::Receive,
+            len,
+            count,
+            target: None,
+            receiving: OWNED,
+        }
+    }
+
+    const fn lent(mut self, read_into_buffer: bool) -> Row {
+        self.receiving = Receiving {
+            lent: true,
+            read_into_buffer,
+        };
+        self
+    }
+
+    const fn one_per_read(mut self) -> Row {
+        self.work = Work::ReceiveOnePerRead;
+        self
+    }
+}
+
+const ROWS: [Row; 13] = [
     Row {
         name: "receive 16 B",
         work: Work::Receive,
         len: 16,
         count: 10_000,
         target: Some(150),
+        receiving: OWNED,
     },
+    Row::receive("receive 16 B, lent", 16, 10_000).lent(false),
+    Row::receive("receive 16 B, lent, read into receive_buffer", 16, 10_000).lent(true),
     Row {
         name: "receive 16 B, one per read",
         work: Work::ReceiveOnePerRead,
         len: 16,
         count: 10_000,
         target: None,
+        receiving: OWNED,
     },
+    Row::receive("receive 16 B, one per read, lent", 16, 10_000)
+        .one_per_read()
+        .lent(false),
     Row {
         name: "receive 1 KiB",
         work: Work::Receive,
         len: 1 << 10,
         count: 1_000,
         target: Some(600),
+        receiving: OWNED,
     },
+    Row::receive("receive 1 KiB, lent", 1 << 10, 1_000).lent(false),
+    Row::receive(
+        "receive 1 KiB, lent, read into receive_buffer",
+        1 << 10,
+        1_000,
+    )
+    .lent(true),
     Row {
         name: "receive 64 KiB",
         work: Work::Receive,
         len: 64 << 10,
         count: 100,
         target: None,
+        receiving: OWNED,
     },
+    Row::receive("receive 64 KiB, lent", 64 << 10, 100).lent(false),
     Row {
         name: "send 16 B",
         work: Work::Send,
         len: 16,
         count: 10_000,
         target: Some(120),
+        receiving: OWNED,
     },
     Row {
         name: "send 1 KiB",
@@ -245,6 +318,7 @@ const ROWS: [Row; 7] = [
         len: 1 << 10,
         count: 1_000,
         target: Some(250),
+        receiving: OWNED,
     },
     Row {
         name: "send 64 KiB",
@@ -252,6 +326,7 @@ const ROWS: [Row; 7] = [
         len: 64 << 10,
         count: 100,
         target: None,
+        receiving: OWNED,
     },
 ];
 
@@ -276,23 +351,39 @@ fn receive(row: &Row, lib: Lib) {
     };
     match lib {
         Lib::Wsproto => {
+            let how = row.receiving;
             let mut conn = Connection::new(Role::Server, Config::default());
-            let round = |conn: &mut Connection| {
+            let mut stream = Stream::new(wire.clone(), chunk);
+            // What each read brings (one frame, or the whole wire).
+            let inputs: Vec<&[u8]> = match one_per_read {
+                true => frames.iter().map(Vec::as_slice).collect(),
+                false => vec![&wire],
+            };
+            let mut round = |conn: &mut Connection| {
                 let mut events = 0;
                 let mut drain = |conn: &mut Connection| {
-                    while let Some(event) = conn.poll_event().unwrap() {
-                        debug_assert!(matches!(event, Event::Text(_)));
-                        black_box(event);
-                        events += 1;
+                    if how.lent {
+                        while let Some(event) = conn.poll_event_ref().unwrap() {
+                            debug_assert!(matches!(event, EventRef::Text(_)));
+                            black_box(event);
+                            events += 1;
+                        }
+                    } else {
+                        while let Some(event) = conn.poll_event().unwrap() {
+                            debug_assert!(matches!(event, Event::Text(_)));
+                            black_box(event);
+                            events += 1;
+                        }
                     }
                 };
-                if one_per_read {
-                    for frame in &frames {
-                        conn.handle_input(frame);
-                        drain(conn);
+                for input in &inputs {
+                    if how.read_into_buffer {
+                        let mut lender = conn.receive_buffer();
+                        let n = stream.read(lender.spare(input.len())).unwrap();
+                        lender.commit(n);
+                    } else {
+                        conn.handle_input(input);
                     }
-                } else {
-                    conn.handle_input(&wire);
                     drain(conn);
                 }
                 assert_eq!(events, count);
@@ -438,7 +529,12 @@ fn main() {
         }
         let counts: Vec<String> = LIBS
             .iter()
-            .map(|(_, name)| format!("{:.0}", count_instructions(row, name)))
+            .map(
+                |(lib, name)| match *lib == Lib::Wsproto || row.receiving == OWNED {
+                    true => format!("{:.0}", count_instructions(row, name)),
+                    false => "(as above)".to_string(),
+                },
+            )
             .collect();
         let target = row
             .target

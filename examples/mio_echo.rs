@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo run --release --example mio_echo -- 127.0.0.1:9004
 //! cargo run --release --example mio_echo -- 127.0.0.1:9004 --threads 4
+//! cargo run --release --example mio_echo -- 127.0.0.1:9004 --lent
 //! ```
 //!
 //! Every text and binary message is sent back unchanged; with the `deflate`
@@ -40,6 +41,11 @@
 //! steady traffic does not allocate (releasing on every would-block instead
 //! cost about 65 ns of user time per echoed message here, of ~4.7 us in all).
 //!
+//! `--lent` drains the events with `poll_event_ref` instead: each payload
+//! is lent where it lies in the receive buffer and copied into the echo,
+//! as a server does that handles each message before the next (and the
+//! conformance run of the borrowed path).
+//!
 //! Timers (the handshake deadline, and the connection's own `poll_timeout`)
 //! sit in one heap of deadlines, at most one live entry per connection.
 //!
@@ -58,6 +64,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, IoSlice, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
@@ -67,7 +74,7 @@ use mio::{Events, Interest, Poll, Token};
 use wsproto::extensions::deflate::DeflateConfig;
 use wsproto::frame::Status;
 use wsproto::handshake::{Accept, Request, Response, ServerHandshake};
-use wsproto::{Config, Connection, Event};
+use wsproto::{Config, Connection, Event, EventRef, MessageKind};
 
 /// Unsent output beyond which a connection is not read from.
 const MAX_PENDING: usize = 256 << 10;
@@ -347,8 +354,14 @@ impl Client {
     }
 }
 
+/// `--lent`: events drained with `poll_event_ref` (see the module docs).
+static LENT: AtomicBool = AtomicBool::new(false);
+
 /// Drains the connection's events, queueing every data message back.
 fn echo_all(conn: &mut Connection) {
+    if LENT.load(Ordering::Relaxed) {
+        return echo_all_lent(conn);
+    }
     loop {
         let queued = match conn.poll_event() {
             Ok(Some(Event::Text(text))) => conn.send_text(text),
@@ -360,6 +373,35 @@ fn echo_all(conn: &mut Connection) {
         };
         // Sending fails only once the connection is closing: nothing to do.
         let _ = queued;
+    }
+}
+
+/// [`echo_all`] with lent events: each payload copied out of the receive
+/// buffer (the event borrows the connection) and sent from the copy.
+fn echo_all_lent(conn: &mut Connection) {
+    let mut copy = Vec::new();
+    loop {
+        let kind = match conn.poll_event_ref() {
+            Ok(Some(EventRef::Text(text))) => {
+                copy.clear();
+                copy.extend_from_slice(text.as_bytes());
+                MessageKind::Text
+            }
+            Ok(Some(EventRef::Binary(data))) => {
+                copy.clear();
+                copy.extend_from_slice(&data);
+                MessageKind::Binary
+            }
+            Ok(Some(_)) => continue,
+            Ok(None) | Err(_) => return,
+        };
+        let _ = match kind {
+            MessageKind::Text => match std::str::from_utf8(&copy) {
+                Ok(text) => conn.send_text(text),
+                Err(_) => unreachable!("text events are UTF-8"),
+            },
+            MessageKind::Binary => conn.send_binary(&copy[..]),
+        };
     }
 }
 
@@ -516,7 +558,7 @@ impl Server {
 }
 
 fn main() -> io::Result<()> {
-    let usage = "usage: mio_echo [ADDR] [--threads N] [--stats]";
+    let usage = "usage: mio_echo [ADDR] [--threads N] [--stats] [--lent]";
     let mut addr = None;
     let mut stats = false;
     let mut threads = 1usize;
@@ -524,6 +566,7 @@ fn main() -> io::Result<()> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--stats" => stats = true,
+            "--lent" => LENT.store(true, Ordering::Relaxed),
             "--threads" => {
                 threads = args
                     .next()

@@ -127,6 +127,7 @@ mod config;
 pub mod connection;
 mod error;
 mod event;
+mod event_ref;
 pub mod extensions;
 pub mod frame;
 pub mod handshake;
@@ -145,6 +146,7 @@ pub use connection::{
 };
 pub use error::{BufferTooSmall, ProtocolError};
 pub use event::{CloseFrame, Event, MessageKind, Utf8Bytes};
+pub use event_ref::{BytesRef, EventRef, TextRef};
 pub use frame::Status;
 pub use role::Role;
 

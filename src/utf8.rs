@@ -15,6 +15,18 @@ pub(crate) fn is_utf8(bytes: &[u8]) -> bool {
     (bytes.len() < 64 && bytes.is_ascii()) || simdutf8::basic::from_utf8(bytes).is_ok()
 }
 
+/// `bytes` as text if they are valid UTF-8, whole: the standard library's
+/// check for short input (the vector check's own fallback there), the
+/// vector check for the rest.
+#[inline]
+pub(crate) fn as_str(bytes: &[u8]) -> Option<&str> {
+    if bytes.len() < 64 {
+        core::str::from_utf8(bytes).ok()
+    } else {
+        simdutf8::basic::from_utf8(bytes).ok()
+    }
+}
+
 /// The validation state of one text message in progress.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Utf8Validator {

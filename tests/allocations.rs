@@ -5,7 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use wsproto::{Config, Connection, Event, Role};
+use wsproto::{Config, Connection, Event, EventRef, Role};
 
 struct Counting;
 
@@ -110,6 +110,56 @@ fn decode_pong_and_echo_allocate_nothing_after_warm_up() {
     for round in 0..3 {
         let before = allocations();
         let (messages, pings) = serve(&mut server, &wire, 4096, &mut sink);
+        let allocations = allocations() - before;
+        assert_eq!((messages, pings), (10_000, 1_000));
+        assert_eq!(allocations, 0, "allocations in steady state, round {round}");
+    }
+}
+
+/// The same with the borrowed events of `poll_event_ref`, the text echoed
+/// from the lent `&str`.
+#[test]
+fn lent_events_allocate_nothing_after_warm_up() {
+    let warm_up = client_wire(2000);
+    let wire = client_wire(10_000);
+    let mut server = Connection::new(Role::Server, Config::default());
+    let mut sink = Vec::with_capacity(64 << 10);
+    let mut serve_lent = |server: &mut Connection, wire: &[u8]| {
+        let (mut messages, mut pings) = (0, 0);
+        for chunk in wire.chunks(4096) {
+            server.handle_input(chunk);
+            while let Some(event) = server.poll_event_ref().unwrap() {
+                match event {
+                    EventRef::Text(text) => {
+                        let text = text.as_bytes();
+                        messages += 1;
+                        // Copied out before the next call into `server`.
+                        let mut copy = [0u8; 32];
+                        copy[..text.len()].copy_from_slice(text);
+                        let len = text.len();
+                        server
+                            .send_text(std::str::from_utf8(&copy[..len]).unwrap())
+                            .unwrap();
+                    }
+                    EventRef::Ping(_) => pings += 1,
+                    other => panic!("{other:?}"),
+                }
+            }
+            while let Some(bytes) = server.poll_transmit() {
+                let n = bytes.len().min(sink.capacity() - sink.len());
+                sink.extend_from_slice(&bytes[..n]);
+                server.advance_transmit(n);
+                if sink.len() == sink.capacity() {
+                    sink.clear();
+                }
+            }
+        }
+        (messages, pings)
+    };
+    serve_lent(&mut server, &warm_up);
+    for round in 0..3 {
+        let before = allocations();
+        let (messages, pings) = serve_lent(&mut server, &wire);
         let allocations = allocations() - before;
         assert_eq!((messages, pings), (10_000, 1_000));
         assert_eq!(allocations, 0, "allocations in steady state, round {round}");

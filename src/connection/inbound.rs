@@ -9,6 +9,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use crate::config::Config;
 use crate::error::ProtocolError;
 use crate::event::{Event, MessageKind, Utf8Bytes};
+use crate::event_ref::{BytesRef, EventRef, TextRef};
 use crate::extensions::Codec;
 use crate::frame::{FrameDecoder, FrameHeader, OpCode, Rsv, Status};
 use crate::mask::{apply_mask, apply_mask_at, mask_is_ascii, MASK_ASCII_MAX};
@@ -126,6 +127,26 @@ fn check_plain_frame<const MASKED: bool, const LIMITED: bool>(
     Some(Err(()))
 }
 
+/// Calls `$check::<MASKED, LIMITED>($rx, limit)`, one of the plain-frame
+/// checks above, with the rules of `$inbound`: the masking direction its
+/// role expects, and its limit (the frame's and the message's, whichever
+/// is lower), checked only if it is below some 16-bit length.
+macro_rules! check_with_rules {
+    ($inbound:expr, $check:ident, $rx:expr) => {{
+        let limit = $inbound
+            .decoder
+            .max_payload()
+            .min($inbound.max_message_size);
+        let limited = limit < u64::from(u16::MAX);
+        match ($inbound.decoder.role().expects_masked_incoming(), limited) {
+            (true, false) => $check::<true, false>($rx, limit),
+            (true, true) => $check::<true, true>($rx, limit),
+            (false, false) => $check::<false, false>($rx, limit),
+            (false, true) => $check::<false, true>($rx, limit),
+        }
+    }};
+}
+
 /// Checks the plain frames that are whole at the head of `rx`, one after
 /// the other, up to [`READ_AHEAD`] bytes (see [`check_plain_frame`]). A
 /// frame of invalid text after the first ends the run, as it came, for the
@@ -166,6 +187,15 @@ fn plain_frame(frames: &[u8]) -> (bool, usize, usize) {
     };
     let start = header_len + 4 * usize::from(frames[1] & 0x80 != 0);
     (frames[0] == 0x81, start, len)
+}
+
+/// A plain frame checked and lent in place: whether it is text, where its
+/// payload starts in the receive buffer and its length.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PlainFrame {
+    text: bool,
+    start: usize,
+    len: usize,
 }
 
 /// The event of a plain frame's payload, checked already.
@@ -245,6 +275,13 @@ enum Receiving {
     /// Fragment delivery: the header is consumed and the payload is handed
     /// up as it arrives, `received` bytes so far.
     Streaming { header: FrameHeader, received: u64 },
+    /// Plain frames, whole, unmasked and checked, up to `checked` bytes
+    /// into the buffer, lent to the caller where they lie one per call
+    /// ([`Inbound::lend_whole_message`]): those in the first `consumed`
+    /// bytes have been (the latest one maybe still in use), and the next
+    /// starts there. They are dropped from the buffer together
+    /// ([`Inbound::settle`]) before it is read any other way.
+    Lent { consumed: usize, checked: usize },
 }
 
 #[derive(Debug)]
@@ -297,6 +334,7 @@ impl Inbound {
 
     /// Frees the buffers that hold nothing, for a connection going idle.
     pub(crate) fn release_idle_buffers(&mut self) {
+        self.settle();
         if self.rx.is_empty() {
             self.rx = BytesMut::new();
         }
@@ -335,24 +373,21 @@ impl Inbound {
         if let Some(event) = self.next_ready() {
             return Some(Ok(event));
         }
-        if !matches!(self.receiving, Receiving::Header)
-            || self.message.is_some()
-            || self.deliver_fragments
-        {
+        match self.receiving {
+            Receiving::Header => {}
+            Receiving::Lent { .. } => {
+                // Frames checked ahead and not lent yet go first.
+                self.settle();
+                if let Some(event) = self.next_ready() {
+                    return Some(Ok(event));
+                }
+            }
+            _ => return None,
+        }
+        if !self.whole_messages_wanted() || !matches!(self.rx.first(), Some(0x81 | 0x82)) {
             return None;
         }
-        if !matches!(self.rx.first(), Some(0x81 | 0x82)) {
-            return None;
-        }
-        let limit = self.decoder.max_payload().min(self.max_message_size);
-        let limited = limit < u64::from(u16::MAX);
-        let checked = match (self.decoder.role().expects_masked_incoming(), limited) {
-            (true, false) => check_plain_frames::<true, false>(&mut self.rx, limit),
-            (true, true) => check_plain_frames::<true, true>(&mut self.rx, limit),
-            (false, false) => check_plain_frames::<false, false>(&mut self.rx, limit),
-            (false, true) => check_plain_frames::<false, true>(&mut self.rx, limit),
-        };
-        let (first, run) = match checked {
+        let (first, run) = match check_with_rules!(self, check_plain_frames, &mut self.rx) {
             Checked::None => return None,
             Checked::InvalidUtf8 => return Some(Err(ProtocolError::InvalidUtf8)),
             Checked::Frames { first, run } => (first, run),
@@ -371,6 +406,120 @@ impl Inbound {
         };
         self.release_rx();
         Some(Ok(event))
+    }
+
+    /// The borrowed counterpart of
+    /// [`next_whole_message`](Self::next_whole_message), for
+    /// [`Connection::poll_event_ref`](super::Connection::poll_event_ref):
+    /// the same frames, judged the same way, checked ahead the same way,
+    /// but left where they lie: each call lends the next one's payload
+    /// ([`lent_event`](Self::lent_event)) and counts the frame as consumed
+    /// ([`Receiving::Lent`]). No split, so no reference count; the buffer
+    /// is advanced once, past a whole run of lent frames, when the next
+    /// call finds none to lend.
+    ///
+    /// `None` leaves the frame for the general decoder, as
+    /// `next_whole_message` does; the one error is invalid text (§8.1).
+    #[inline]
+    pub(crate) fn lend_whole_message(&mut self) -> Option<Result<PlainFrame, ProtocolError>> {
+        let at = match self.receiving {
+            Receiving::Header => 0,
+            Receiving::Lent { consumed, checked } if consumed < checked => {
+                return Some(Ok(self.lend_checked(consumed, checked)));
+            }
+            Receiving::Lent { consumed, .. } => consumed,
+            _ => return None,
+        };
+        let wanted = self.whole_messages_wanted();
+        let rx = match self.rx.get_mut(at..) {
+            Some(rx @ [0x81 | 0x82, ..]) if wanted => rx,
+            _ => {
+                self.settle();
+                return None;
+            }
+        };
+        match check_with_rules!(self, check_plain_frames, rx) {
+            Checked::Frames { run, .. } => Some(Ok(self.lend_checked(at, at + run))),
+            Checked::InvalidUtf8 => Some(Err(ProtocolError::InvalidUtf8)),
+            Checked::None => {
+                self.settle();
+                None
+            }
+        }
+    }
+
+    /// Lends the checked frame at `at`, the checked run ending at `checked`.
+    #[inline(always)]
+    fn lend_checked(&mut self, at: usize, checked: usize) -> PlainFrame {
+        let (text, start, len) = plain_frame(&self.rx[at..]);
+        let start = at + start;
+        self.receiving = Receiving::Lent {
+            consumed: start + len,
+            checked,
+        };
+        PlainFrame { text, start, len }
+    }
+
+    /// The event of the frame [`lend_whole_message`](Self::lend_whole_message)
+    /// checked, its payload borrowed from the buffer.
+    #[inline]
+    pub(crate) fn lent_event(&self, frame: PlainFrame) -> EventRef<'_> {
+        let payload = &self.rx[frame.start..frame.start + frame.len];
+        match frame.text {
+            true => EventRef::Text(TextRef::lent(payload)),
+            false => EventRef::Binary(BytesRef::lent(payload)),
+        }
+    }
+
+    /// Whether the fast paths apply: no message in progress, and whole
+    /// messages wanted (not fragments as they arrive).
+    #[inline(always)]
+    fn whole_messages_wanted(&self) -> bool {
+        self.message.is_none() && !self.deliver_fragments
+    }
+
+    /// Drops the frames lent by the last calls ([`Receiving::Lent`]), if
+    /// any: first thing in every call that reads the buffer otherwise.
+    #[inline(always)]
+    pub(crate) fn settle(&mut self) {
+        if let Receiving::Lent { consumed, checked } = self.receiving {
+            self.drop_lent(consumed, checked);
+        }
+    }
+
+    /// [`settle`](Self::settle)'s work, once per run of lent frames: out
+    /// of line, so that the owned path it guards stays small.
+    #[inline(never)]
+    fn drop_lent(&mut self, consumed: usize, checked: usize) {
+        if consumed == self.rx.len() {
+            // All of it: the buffer is reused from its start.
+            self.rx.clear();
+        } else {
+            self.rx.advance(consumed);
+        }
+        // Frames checked (so unmasked) and not lent yet are handed out as
+        // owned events, before the buffer is decoded again.
+        self.receiving = match checked - consumed {
+            0 => Receiving::Header,
+            ahead => Receiving::Ready(self.rx.split_to(ahead).freeze()),
+        };
+        self.release_rx();
+    }
+
+    /// Whether nothing received is left to decode or hand out.
+    #[inline(always)]
+    pub(crate) fn is_drained(&self) -> bool {
+        self.rx.is_empty() && !matches!(self.receiving, Receiving::Ready(_))
+    }
+
+    /// The received bytes not decoded yet (see
+    /// [`Connection::pending_input`](super::Connection::pending_input)):
+    /// past the frame lent, if one is.
+    pub(crate) fn pending(&self) -> &[u8] {
+        match self.receiving {
+            Receiving::Lent { checked, .. } => &self.rx[checked..],
+            _ => &self.rx,
+        }
     }
 
     /// The next of the plain frames checked ahead ([`Receiving::Ready`]),
@@ -392,6 +541,7 @@ impl Inbound {
     /// bytes are needed; the payloads of transformed messages go through
     /// `codec`.
     pub(crate) fn next(&mut self, codec: &mut Codec) -> Result<Option<Received>, ProtocolError> {
+        self.settle();
         if matches!(self.receiving, Receiving::Ready(_)) {
             let event = self.next_whole_message().transpose()?;
             return Ok(event.map(Received::Data));
@@ -702,17 +852,34 @@ mod tests {
     use alloc::vec::Vec;
     use proptest::prelude::*;
 
+    /// How [`transcript`] takes each item.
+    #[derive(Clone, Copy, Debug)]
+    enum Path {
+        /// The general decoder alone: the reference.
+        General,
+        /// The fast path first, as `Connection::poll_event` does.
+        Whole,
+        /// The lending path first, as `Connection::poll_event_ref` does.
+        Lent,
+    }
+
     /// Everything the receive path hands up from `wire`, fed in two pieces
-    /// cut at `cut`, up to the first error; `fast` takes the fast path
-    /// first, as the connection does.
-    fn transcript(role: Role, config: &Config, wire: &[u8], cut: usize, fast: bool) -> Vec<String> {
+    /// cut at `cut`, up to the first error, taken by `path`.
+    fn transcript(role: Role, config: &Config, wire: &[u8], cut: usize, path: Path) -> Vec<String> {
         let mut inbound = Inbound::new(role, config);
         let mut codec = Codec::default();
         let mut out = Vec::new();
         for piece in [&wire[..cut], &wire[cut..]] {
-            inbound.rx.extend_from_slice(piece);
+            inbound.extend(piece);
             loop {
-                let next = match fast.then(|| inbound.next_whole_message()).flatten() {
+                let fast = match path {
+                    Path::General => None,
+                    Path::Whole => inbound.next_whole_message(),
+                    Path::Lent => inbound
+                        .lend_whole_message()
+                        .map(|frame| frame.map(|f| inbound.lent_event(f).into_owned())),
+                };
+                let next = match fast {
                     Some(event) => event.map(|e| Some(Received::Data(e))),
                     None => inbound.next(&mut codec),
                 };
@@ -726,7 +893,7 @@ mod tests {
                 }
             }
         }
-        out.push(format!("left {}", inbound.rx.len()));
+        out.push(format!("left {}", inbound.pending().len()));
         out
     }
 
@@ -752,8 +919,9 @@ mod tests {
     }
 
     proptest! {
-        /// The fast path hands up what the general decoder does, event for
-        /// event and error for error, whatever the frames and the split.
+        /// The fast paths (owned and lent) hand up what the general decoder
+        /// does, event for event and error for error, whatever the frames
+        /// and the split.
         #[test]
         fn the_fast_path_agrees_with_the_general_decoder(
             frames in proptest::collection::vec(frame(), 0..12),
@@ -779,10 +947,10 @@ mod tests {
                 ..Config::default()
             };
             let cut = cut.index(wire.len() + 1);
-            prop_assert_eq!(
-                transcript(role, &config, &wire, cut, true),
-                transcript(role, &config, &wire, cut, false)
-            );
+            let general = transcript(role, &config, &wire, cut, Path::General);
+            for path in [Path::Whole, Path::Lent] {
+                prop_assert_eq!(&transcript(role, &config, &wire, cut, path), &general);
+            }
         }
     }
 }

@@ -46,6 +46,7 @@ use crate::close::{CloseCode, ClosePayload, MAX_REASON_LEN};
 use crate::config::Config;
 use crate::error::ProtocolError;
 use crate::event::{CloseFrame, Event, MessageKind, Utf8Bytes};
+use crate::event_ref::EventRef;
 use crate::extensions::Codec;
 use crate::frame::{FrameHeader, OpCode, Rsv};
 use crate::role::Role;
@@ -251,7 +252,7 @@ impl Connection {
     /// has already unmasked and checked, ahead of handing them out one per
     /// call, are no longer among them.
     pub fn pending_input(&self) -> &[u8] {
-        &self.inbound.rx
+        self.inbound.pending()
     }
 
     /// The peer closed the transport (end of stream). If the closing
@@ -287,6 +288,85 @@ impl Connection {
             None if self.inbound.rx.is_empty() => Ok(None),
             None => self.poll_event_decoded(),
         }
+    }
+
+    /// The next event as [`poll_event`](Self::poll_event) gives it, but
+    /// with its payload lent rather than owned: valid until the next call
+    /// into the connection, which the borrow checker enforces (the event
+    /// borrows the connection mutably).
+    ///
+    /// # Why, and when to use it
+    ///
+    /// An owned [`Event`] shares its payload with the receive buffer through
+    /// an atomic reference count, taken when the event is made and dropped
+    /// with it: for small messages the larger part of what receiving one
+    /// costs. A lent payload is the bytes where they lie in the receive
+    /// buffer, unmasked and checked in place: nothing is counted, and the
+    /// buffer is reused in place once drained. Use it when each message is
+    /// handled before the next (parsed, dispatched, copied into the
+    /// application's own structures), as an event loop over many
+    /// connections does; keep [`poll_event`](Self::poll_event) for
+    /// payloads that outlive the call (queued, sent on to other
+    /// connections, handed to another task).
+    ///
+    /// The rules are those of `poll_event`, judged in the same places: the
+    /// limits from the header, invalid text failing the connection at the
+    /// first bad byte, pings answered and closes replied to. A whole
+    /// message in one plain frame (the common case) is lent in place; what
+    /// is not whole in the buffer as sent (a fragmented message,
+    /// reassembled; a compressed one, inflated; a control frame) comes as
+    /// `poll_event` makes it, shared behind the same types
+    /// ([`TextRef`](crate::TextRef), [`BytesRef`](crate::BytesRef)). The
+    /// two may be mixed on one connection.
+    ///
+    /// ```
+    /// # use wsproto::{Config, Connection, EventRef, Role};
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// conn.handle_input(b"\x81\x82\0\0\0\0hi\x82\x81\0\0\0\0!");
+    /// let mut seen = Vec::new();
+    /// while let Some(event) = conn.poll_event_ref()? {
+    ///     match event {
+    ///         EventRef::Text(text) => seen.push(text.as_str().len()),
+    ///         EventRef::Binary(data) => seen.push(data.len()), // derefs to `&[u8]`
+    ///         _ => {}
+    ///     }
+    /// }
+    /// assert_eq!(seen, [2, 1]);
+    /// # Ok::<(), wsproto::ProtocolError>(())
+    /// ```
+    ///
+    /// An event cannot be kept across the next call:
+    ///
+    /// ```compile_fail,E0499
+    /// # use wsproto::{Config, Connection, Role};
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// let first = conn.poll_event_ref();
+    /// let second = conn.poll_event_ref(); // the first still borrows `conn`
+    /// drop((first, second));
+    /// ```
+    #[inline]
+    pub fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ProtocolError> {
+        // Decided first and borrowed after, so that the general path below
+        // is free to use the connection.
+        let lent = match self.accepts_input() {
+            true => self.inbound.lend_whole_message(),
+            false => None,
+        };
+        match lent {
+            Some(Ok(frame)) => Ok(Some(self.inbound.lent_event(frame))),
+            Some(Err(error)) => Err(self.fail_with(error)),
+            // Nothing buffered: whatever the state, the decoder would wait.
+            None if self.inbound.is_drained() => Ok(None),
+            None => self.poll_event_shared(),
+        }
+    }
+
+    /// [`poll_event_ref`](Self::poll_event_ref) for what is not lent in
+    /// place: the owned event, its payload shared. Out of line, so that
+    /// [`poll_event`](Self::poll_event) is inlined where it is called.
+    #[inline(never)]
+    fn poll_event_shared(&mut self) -> Result<Option<EventRef<'static>>, ProtocolError> {
+        Ok(self.poll_event()?.map(EventRef::from))
     }
 
     /// [`poll_event`](Self::poll_event) through the general decoder.

@@ -15,6 +15,10 @@
 //! the rest), bits 5-7 the action after it (4 ping, 5 own message, 6 close,
 //! 7 time passes). Bit 3 of the first byte ends with `handle_eof`.
 //!
+//! Events are drained with `poll_event` and `poll_event_ref` mixed call by
+//! call (bit 3 of the control byte picks the first, then they alternate),
+//! the lent events taken as owned ones: every invariant holds for both.
+//!
 //! Invariants asserted:
 //! - no panic, whatever the input;
 //! - a protocol error is returned once; from then on `poll_event` returns
@@ -45,8 +49,8 @@ use std::time::Duration;
 use wsproto::close::ClosePayload;
 use wsproto::frame::{FrameDecoder, OpCode, Status};
 use wsproto::{
-    CloseCause, CloseCode, Config, Connection, Event, MessageKind, ProtocolError, Role, SendError,
-    State,
+    CloseCause, CloseCode, Config, Connection, Event, EventRef, MessageKind, ProtocolError, Role,
+    SendError, State,
 };
 
 /// The ping payload the keepalive timer sends.
@@ -100,7 +104,7 @@ pub fn run(role: Role, data: &[u8]) {
         let (chunk, rest) = rest.split_at(len);
         input = rest;
         h.feed(chunk, control);
-        h.drain_events();
+        h.drain_events(control);
         match control >> 5 {
             4 => h.ping(),
             5 => h.send_own(control),
@@ -184,9 +188,18 @@ impl Harness {
     }
 
     /// Step 2 of the run loop: every event, each checked and echoed.
-    fn drain_events(&mut self) {
+    fn drain_events(&mut self, control: u8) {
+        let mut lent = control & 8 != 0;
         loop {
-            match self.conn.poll_event() {
+            lent = !lent;
+            let next = match lent {
+                true => self
+                    .conn
+                    .poll_event_ref()
+                    .map(|e| e.map(EventRef::into_owned)),
+                false => self.conn.poll_event(),
+            };
+            match next {
                 Ok(Some(event)) => {
                     assert!(self.error.is_none(), "an event after the error: {event:?}");
                     self.on_event(event);
@@ -385,7 +398,7 @@ impl Harness {
         if eof {
             self.conn.handle_eof();
             assert_eq!(self.conn.state(), State::Closed);
-            self.drain_events();
+            self.drain_events(0);
             self.flush(0);
             assert!(self.conn.should_close_transport());
         }
