@@ -89,6 +89,10 @@ pub mod axum;
 #[cfg_attr(docsrs, doc(cfg(feature = "http2")))]
 pub mod http2;
 
+#[cfg(feature = "http3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http3")))]
+pub mod http3;
+
 pub use client::{client_over, connect, connect_with, ClientRequest, IntoClientRequest};
 pub use config::{WebSocketConfig, DEFAULT_SEND_HIGH_WATER};
 pub use error::{Error, Result};

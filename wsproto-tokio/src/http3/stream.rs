@@ -1,0 +1,330 @@
+//! One HTTP/3 request stream as a byte transport: the DATA frames of an
+//! extended CONNECT (RFC 9220) as `AsyncRead + AsyncWrite`, for a
+//! [`WebSocketStream`](crate::WebSocketStream) to run over.
+//!
+//! RFC 9220 §3: "The HTTP/3 stream closure is also analogous to the TCP
+//! connection closure of \[RFC6455\]. Orderly TCP-level closures are
+//! represented as a FIN bit on the stream (Section 4.4 of \[HTTP/3\]). RST
+//! exceptions are represented with a stream error (Section 8 of
+//! \[HTTP/3\]) of type H3_REQUEST_CANCELLED (Section 8.1 of \[HTTP/3\])."
+//!
+//! - **Orderly close** (TCP FIN): `poll_shutdown` ends the request
+//!   stream with a FIN. The WebSocket connection shuts its transport down
+//!   once the close frames have been exchanged
+//!   (`Connection::should_close_transport`), so the FIN follows the close
+//!   frames; the peer's FIN reads as the end of input.
+//! - **Abort** (TCP RST): dropping the stream before its FIN resets the
+//!   sending side and stops the receiving side, both with
+//!   H3_REQUEST_CANCELLED; a reset from the peer reads as
+//!   `ConnectionReset`, which the WebSocket takes as the end of its
+//!   transport: without a close frame, 1006.
+//!
+//! The HTTP/3 layer (`hpx-h3`) sends DATA with `async fn`s that borrow the
+//! stream; a write hands one to the send half and is done when QUIC has
+//! taken the bytes (its flow control is the backpressure). The half waits
+//! in an uncontended lock between writes, so that a stream dropped in the
+//! middle of one can still be reset: quinn would otherwise end a stream
+//! dropped unfinished with a FIN, an orderly close it never was.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use bytes::{Buf, Bytes, BytesMut};
+use hpx_h3::error::{Code, StreamError};
+use hpx_h3::quic;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Mutex;
+
+/// The most one write hands to the HTTP/3 layer: one DATA frame, and a
+/// bound on the copy a vectored write gathers.
+const MAX_WRITE: usize = 256 << 10;
+
+/// A send in progress, which owns the lock on the send half.
+type SendFuture = Pin<Box<dyn Future<Output = Result<(), StreamError>> + Send>>;
+
+/// The sending half of a request stream, of either role (`hpx-h3` has a
+/// client's and a server's type, with the same methods).
+pub(crate) trait SendHalf: Send + 'static {
+    /// Sends `data` as one DATA frame.
+    fn send<'a>(
+        &'a mut self,
+        data: Bytes,
+    ) -> Pin<Box<dyn Future<Output = Result<(), StreamError>> + Send + 'a>>;
+    /// Ends the stream with a FIN.
+    fn finish(&mut self) -> Pin<Box<dyn Future<Output = Result<(), StreamError>> + Send + '_>>;
+    /// Resets the stream (QUIC RESET_STREAM) with `code`.
+    fn reset(&mut self, code: Code);
+}
+
+/// The receiving half of a request stream, of either role.
+pub(crate) trait RecvHalf: Send + 'static {
+    /// The next DATA frame's payload, `None` at the peer's FIN.
+    fn poll_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Bytes>, StreamError>>;
+    /// Asks the peer to stop sending (QUIC STOP_SENDING) with `code`.
+    fn stop(&mut self, code: Code);
+}
+
+/// Both roles' request streams have the same methods under different
+/// types: one implementation of the halves for each.
+macro_rules! request_stream_halves {
+    ($role:ident) => {
+        impl<S> SendHalf for hpx_h3::$role::RequestStream<S, Bytes>
+        where
+            S: quic::SendStream<Bytes> + Send + 'static,
+        {
+            fn send<'a>(
+                &'a mut self,
+                data: Bytes,
+            ) -> Pin<Box<dyn Future<Output = Result<(), StreamError>> + Send + 'a>> {
+                Box::pin(self.send_data(data))
+            }
+
+            fn finish(
+                &mut self,
+            ) -> Pin<Box<dyn Future<Output = Result<(), StreamError>> + Send + '_>> {
+                Box::pin(hpx_h3::$role::RequestStream::finish(self))
+            }
+
+            fn reset(&mut self, code: Code) {
+                self.stop_stream(code);
+            }
+        }
+
+        impl<S> RecvHalf for hpx_h3::$role::RequestStream<S, Bytes>
+        where
+            S: quic::RecvStream + Send + 'static,
+        {
+            fn poll_data(
+                &mut self,
+                cx: &mut Context<'_>,
+            ) -> Poll<Result<Option<Bytes>, StreamError>> {
+                self.poll_recv_data(cx)
+                    .map_ok(|data| data.map(|mut data| data.copy_to_bytes(data.remaining())))
+            }
+
+            fn stop(&mut self, code: Code) {
+                self.stop_sending(code);
+            }
+        }
+    };
+}
+
+request_stream_halves!(client);
+request_stream_halves!(server);
+
+/// An HTTP/3 request stream's DATA, both ways, as a byte transport.
+pub struct Http3Stream {
+    send: Arc<Mutex<Box<dyn SendHalf>>>,
+    /// The write or FIN in progress (it holds the lock on `send`).
+    pending: Option<SendFuture>,
+    recv: Box<dyn RecvHalf>,
+    /// What the last DATA frame carried beyond what the reader took.
+    unread: Bytes,
+    /// A FIN was asked for (by `poll_shutdown`), and `fin_sent` once the
+    /// QUIC layer took it.
+    fin_asked: bool,
+    fin_sent: bool,
+    /// The peer's FIN was read.
+    recv_ended: bool,
+    /// Holds the client's connection open while the stream lives
+    /// (`hpx-h3` closes it when its last request sender is dropped).
+    _connection: Option<Box<dyn Send>>,
+}
+
+impl std::fmt::Debug for Http3Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http3Stream")
+            .field("unread", &self.unread.len())
+            .field("fin_sent", &self.fin_sent)
+            .field("recv_ended", &self.recv_ended)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Http3Stream {
+    pub(crate) fn new(
+        send: impl SendHalf,
+        recv: impl RecvHalf,
+        connection: Option<Box<dyn Send>>,
+    ) -> Http3Stream {
+        Http3Stream {
+            send: Arc::new(Mutex::new(Box::new(send))),
+            pending: None,
+            recv: Box::new(recv),
+            unread: Bytes::new(),
+            fin_asked: false,
+            fin_sent: false,
+            recv_ended: false,
+            _connection: connection,
+        }
+    }
+
+    /// A server's request stream, after it has sent the `200` of an
+    /// extended CONNECT (RFC 9220 §3), as the WebSocket's transport.
+    pub fn from_server<S>(stream: hpx_h3::server::RequestStream<S, Bytes>) -> Http3Stream
+    where
+        S: quic::BidiStream<Bytes>,
+        S::SendStream: Send + 'static,
+        S::RecvStream: Send + 'static,
+    {
+        let (send, recv) = stream.split();
+        Http3Stream::new(send, recv, None)
+    }
+
+    /// Drives the write or FIN in progress to its end.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(pending) = &mut self.pending {
+            let result = ready!(pending.as_mut().poll(cx));
+            self.pending = None;
+            result.map_err(to_io_error)?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Starts sending `data` and drives it as far as it goes now: it is
+    /// the stream's once this returns, and any failure is the next call's.
+    fn start_send(&mut self, cx: &mut Context<'_>, data: Bytes) -> io::Result<()> {
+        let send = self.send.clone();
+        self.pending = Some(Box::pin(async move {
+            let mut half = send.lock_owned().await;
+            half.send(data).await
+        }));
+        match self.poll_pending(cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Ok(()),
+        }
+    }
+}
+
+impl AsyncRead for Http3Stream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        while this.unread.is_empty() {
+            if this.recv_ended {
+                return Poll::Ready(Ok(()));
+            }
+            match ready!(this.recv.poll_data(cx)) {
+                Ok(Some(data)) => this.unread = data,
+                // The FIN: the peer's orderly close.
+                Ok(None) => this.recv_ended = true,
+                Err(e) => return Poll::Ready(Err(to_io_error(e))),
+            }
+        }
+        let n = this.unread.len().min(buf.remaining());
+        buf.put_slice(&this.unread[..n]);
+        this.unread.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for Http3Stream {
+    /// Waits for the previous write to be taken by QUIC, then starts this
+    /// one (at most 256 KiB of `buf`).
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(self.poll_pending(cx))?;
+        if self.fin_asked {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let n = buf.len().min(MAX_WRITE);
+        self.start_send(cx, Bytes::copy_from_slice(&buf[..n]))?;
+        Poll::Ready(Ok(n))
+    }
+
+    /// Gathers the slices into one DATA frame, so that a WebSocket frame's
+    /// header and its payload go out together.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        ready!(self.poll_pending(cx))?;
+        if self.fin_asked {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        }
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let n = total.min(MAX_WRITE);
+        let mut data = BytesMut::with_capacity(n);
+        for buf in bufs {
+            let take = buf.len().min(n - data.len());
+            data.extend_from_slice(&buf[..take]);
+            if data.len() == n {
+                break;
+            }
+        }
+        self.start_send(cx, data.freeze())?;
+        Poll::Ready(Ok(n))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    /// Done when QUIC has taken every byte written.
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_pending(cx)
+    }
+
+    /// The FIN after the data: the orderly end of this side (TCP's FIN).
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_pending(cx))?;
+        if !self.fin_asked {
+            self.fin_asked = true;
+            let send = self.send.clone();
+            self.pending = Some(Box::pin(async move {
+                let mut half = send.lock_owned().await;
+                half.finish().await
+            }));
+            ready!(self.poll_pending(cx))?;
+        }
+        self.fin_sent = true;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Drop for Http3Stream {
+    /// A stream dropped before its FIN is aborted: RESET_STREAM and
+    /// STOP_SENDING with H3_REQUEST_CANCELLED (RFC 9114 §8.1: "The request
+    /// or its response \[...\] is cancelled"), which discards what QUIC
+    /// still holds for it, as a TCP RST does. After the FIN, only a
+    /// receiving side the peer has not ended is stopped.
+    fn drop(&mut self) {
+        // A write in progress gives the send half back when dropped.
+        self.pending = None;
+        if !self.fin_sent {
+            if let Ok(mut send) = self.send.try_lock() {
+                send.reset(Code::H3_REQUEST_CANCELLED);
+            }
+        }
+        if !self.recv_ended {
+            self.recv.stop(Code::H3_REQUEST_CANCELLED);
+        }
+    }
+}
+
+/// A peer's reset is the end of the stream, as a TCP RST is the end of a
+/// connection: the WebSocket says whether it closed cleanly (1006 if not).
+fn to_io_error(error: StreamError) -> io::Error {
+    match error {
+        StreamError::RemoteTerminate { .. } => {
+            io::Error::new(io::ErrorKind::ConnectionReset, error)
+        }
+        error => io::Error::other(error),
+    }
+}
