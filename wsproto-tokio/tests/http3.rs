@@ -195,8 +195,13 @@ async fn text_binary_ping_and_close_code() {
     echoes(&mut ws, Message::text("héllo over h3")).await;
     echoes(&mut ws, Message::binary(pattern(10, 1))).await;
     echoes(&mut ws, Message::binary(pattern(64 << 10, 2))).await;
-    ws.send(Message::Ping(Bytes::from_static(b"ping"))).await.unwrap();
-    assert_eq!(next(&mut ws).await, Message::Pong(Bytes::from_static(b"ping")));
+    ws.send(Message::Ping(Bytes::from_static(b"ping")))
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut ws).await,
+        Message::Pong(Bytes::from_static(b"ping"))
+    );
     close_with(&mut ws, 4001).await;
     // The server saw the close handshake end in order: the client's
     // close frame, then the FIN.
@@ -273,7 +278,8 @@ async fn a_bad_version_is_refused_with_a_4xx() {
     let (mut driver, mut send) = hpx_h3::client::new(hpx_h3::quinn::Connection::new(quic))
         .await
         .unwrap();
-    let driver = tokio::spawn(async move { std::future::poll_fn(|cx| driver.poll_close(cx)).await });
+    let driver =
+        tokio::spawn(async move { std::future::poll_fn(|cx| driver.poll_close(cx)).await });
     let url = WsUrl::parse(&fixture.url("/old")).unwrap();
     let mut request = ConnectClient::new(&url, ClientConfig::new())
         .unwrap()
@@ -286,7 +292,10 @@ async fn a_bad_version_is_refused_with_a_4xx() {
         .extensions_mut()
         .insert(hpx_h3::ext::Protocol::WEBSOCKET);
     let mut stream = send.send_request(request).await.unwrap();
-    let response = timeout(LIMIT, stream.recv_response()).await.unwrap().unwrap();
+    let response = timeout(LIMIT, stream.recv_response())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(response.status().is_client_error(), "{}", response.status());
     assert_eq!(response.headers()["sec-websocket-version"], "13");
     // The body says why; the server then ends the stream.

@@ -328,3 +328,183 @@ fn to_io_error(error: StreamError) -> io::Error {
         error => io::Error::other(error),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quinn::crypto::rustls::QuicServerConfig;
+    use quinn::rustls;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    type ServerStream = hpx_h3::server::RequestStream<hpx_h3::quinn::BidiStream<Bytes>, Bytes>;
+
+    /// A client's request stream over QUIC on 127.0.0.1, as an
+    /// `Http3Stream`, and the server's end of it (hpx-h3's own server).
+    async fn stream_pair() -> (Http3Stream, ServerStream) {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+            )
+            .unwrap();
+        tls.alpn_protocols = vec![super::super::ALPN.to_vec()];
+        let config =
+            quinn::ServerConfig::with_crypto(Arc::new(QuicServerConfig::try_from(tls).unwrap()));
+        let server = quinn::Endpoint::server(config, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = server.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let quic = server.accept().await.unwrap().await.unwrap();
+            let mut h3 = hpx_h3::server::builder()
+                .build::<_, Bytes>(hpx_h3::quinn::Connection::new(quic))
+                .await
+                .unwrap();
+            let resolver = h3.accept().await.unwrap().unwrap();
+            let (_, mut stream) = resolver.resolve_request().await.unwrap();
+            stream.send_response(http::Response::new(())).await.unwrap();
+            let _ = tx.send(stream);
+            // Keep the connection served (and the endpoint alive).
+            while let Ok(Some(_)) = h3.accept().await {}
+            drop(server);
+        });
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert.der().clone()).unwrap();
+        let mut client = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+        client.set_default_client_config(super::super::client_config(roots));
+        let quic = client.connect(addr, "localhost").unwrap().await.unwrap();
+        let (mut driver, mut send_request) =
+            hpx_h3::client::new(hpx_h3::quinn::Connection::new(quic))
+                .await
+                .unwrap();
+        tokio::spawn(async move { std::future::poll_fn(|cx| driver.poll_close(cx)).await });
+        let request = http::Request::post("https://localhost/").body(()).unwrap();
+        let (send, mut recv) = send_request.send_request(request).await.unwrap().split();
+        recv.recv_response().await.unwrap();
+        let stream = Http3Stream::new(send, recv, Some(Box::new((send_request, client))));
+        (stream, rx.await.unwrap())
+    }
+
+    /// Everything the peer sends until its FIN, or the error that ended it.
+    async fn read_all(peer: &mut ServerStream) -> (Vec<u8>, Result<(), StreamError>) {
+        let mut received = Vec::new();
+        loop {
+            match peer.recv_data().await {
+                Ok(Some(mut data)) => {
+                    received.extend_from_slice(&data.copy_to_bytes(data.remaining()))
+                }
+                Ok(None) => return (received, Ok(())),
+                Err(e) => return (received, Err(e)),
+            }
+        }
+    }
+
+    fn is_cancelled(result: &Result<(), StreamError>) -> bool {
+        matches!(
+            result,
+            Err(StreamError::RemoteTerminate { code }) if *code == Code::H3_REQUEST_CANCELLED
+        )
+    }
+
+    #[tokio::test]
+    async fn shutdown_is_a_fin_after_the_data() {
+        let (mut stream, mut peer) = stream_pair().await;
+        stream.write_all(b"close frame").await.unwrap();
+        stream.shutdown().await.unwrap();
+        let (received, end) = read_all(&mut peer).await;
+        assert_eq!(received, b"close frame");
+        end.unwrap();
+        // The peer ends its side too; dropping the stream then resets
+        // nothing the peer could see.
+        peer.finish().await.unwrap();
+        assert_eq!(stream.read(&mut [0; 16]).await.unwrap(), 0);
+        drop(stream);
+    }
+
+    #[tokio::test]
+    async fn a_drop_before_shutdown_is_h3_request_cancelled() {
+        let (mut stream, mut peer) = stream_pair().await;
+        stream.write_all(b"partial").await.unwrap();
+        stream.flush().await.unwrap();
+        drop(stream);
+        let (_, end) = read_all(&mut peer).await;
+        assert!(is_cancelled(&end), "{end:?}");
+    }
+
+    /// A write still waiting for flow control when the stream is dropped
+    /// gives the stream back to be reset: no FIN, as quinn would send for
+    /// a stream dropped unfinished.
+    #[tokio::test]
+    async fn a_drop_in_the_middle_of_a_write_is_h3_request_cancelled() {
+        let (mut stream, mut peer) = stream_pair().await;
+        let chunk = vec![7u8; MAX_WRITE];
+        // Write until QUIC's window is full and a write waits.
+        let mut written = 0;
+        while tokio::time::timeout(Duration::from_millis(200), stream.write_all(&chunk))
+            .await
+            .is_ok()
+        {
+            written += chunk.len();
+            assert!(written < 64 << 20, "the window never filled");
+        }
+        assert!(stream.pending.is_some());
+        drop(stream);
+        let (_, end) = read_all(&mut peer).await;
+        assert!(is_cancelled(&end), "{end:?}");
+    }
+
+    #[tokio::test]
+    async fn the_peers_fin_is_the_end_of_input() {
+        let (mut stream, mut peer) = stream_pair().await;
+        peer.send_data(Bytes::from_static(b"last words"))
+            .await
+            .unwrap();
+        peer.finish().await.unwrap();
+        let mut input = Vec::new();
+        stream.read_to_end(&mut input).await.unwrap();
+        assert_eq!(input, b"last words");
+    }
+
+    #[tokio::test]
+    async fn the_peers_reset_is_a_connection_reset() {
+        let (mut stream, mut peer) = stream_pair().await;
+        peer.stop_stream(Code::H3_REQUEST_CANCELLED);
+        let error = stream.read(&mut [0; 16]).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
+    }
+
+    /// More than QUIC's windows go through, in order, as the peer reads;
+    /// vectored writes gather into DATA frames.
+    #[tokio::test]
+    async fn writes_wait_for_window() {
+        let (mut stream, mut peer) = stream_pair().await;
+        let sent: Vec<u8> = (0..4 << 20).map(|i: u32| (i % 251) as u8).collect();
+        let expected = sent.clone();
+        let writer = tokio::spawn(async move {
+            for part in sent.chunks(100_000) {
+                let (a, b) = part.split_at(7);
+                let mut slices = [io::IoSlice::new(a), io::IoSlice::new(b)];
+                let mut slices = &mut slices[..];
+                while !slices.is_empty() {
+                    let n = stream.write_vectored(slices).await.unwrap();
+                    io::IoSlice::advance_slices(&mut slices, n);
+                }
+            }
+            stream.shutdown().await.unwrap();
+            stream
+        });
+        let (received, end) = read_all(&mut peer).await;
+        end.unwrap();
+        assert!(received == expected, "{} bytes received", received.len());
+        drop(writer.await.unwrap());
+    }
+}
