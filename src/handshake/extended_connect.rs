@@ -55,6 +55,35 @@
 //! outcome carries its [`Connection`], `Open`, to move the stream's DATA
 //! through.
 //!
+//! # The stream's end is the transport's end
+//!
+//! RFC 8441 §5: "The HTTP/2 stream closure is also analogous to the TCP
+//! connection closure of \[RFC6455\]. Orderly TCP-level closures are
+//! represented as END_STREAM flags \[...\]. RST exceptions are represented
+//! with the RST_STREAM frame \[...\] with the CANCEL error code." So the
+//! run loop is the one over TCP, with the stream's events in place of the
+//! socket's:
+//!
+//! | over TCP | over an HTTP/2 stream |
+//! | --- | --- |
+//! | bytes read: `handle_input` | the DATA frames' payload: `handle_input` (then give the window back, WINDOW_UPDATE) |
+//! | EOF: `handle_eof` | END_STREAM received, or RST_STREAM received: `handle_eof` |
+//! | `poll_transmit` into the socket | `poll_transmit` into DATA frames, as flow control allows |
+//! | `should_close_transport`: close the socket (FIN) | `should_close_transport`: send END_STREAM (an empty DATA frame with the flag) |
+//! | abort: close with RST | abort: RST_STREAM with CANCEL |
+//!
+//! `should_close_transport` turns true only once the close frames have been
+//! exchanged (or the connection has failed and its close frame is
+//! written, or a close timeout ran out), so END_STREAM always follows the
+//! close frames. A client waits for the server's END_STREAM before its own,
+//! as it waits for the server to close TCP (RFC 6455 §7.1.1). An endpoint
+//! that gives up on a stream without its END_STREAM (the application
+//! dropped it, a timeout) resets it with CANCEL; the peer, which reads that
+//! as its transport's end, reports 1006 unless the close frames had
+//! already crossed (§7.1.5). Only the stream ends: the HTTP/2 connection
+//! and its other streams (other WebSockets, other requests) go on, which
+//! is why a stream reset, not a connection error, stands for TCP's RST.
+//!
 //! ```
 //! use wsproto::handshake::extended_connect::{ConnectClient, ConnectRequest, PROTOCOL};
 //! use wsproto::handshake::{Accept, ClientConfig, WsUrl};

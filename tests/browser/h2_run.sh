@@ -11,9 +11,13 @@
 #   only tries it for wss:// without a proxy, on a connection whose server
 #   sent SETTINGS_ENABLE_CONNECT_PROTOCOL);
 # - with `--disable-http2`, the control: the same page, an HTTP/1.1 upgrade
-#   (`websocket HTTP/1.1 GET /browser`), so the first check can fail.
+#   (`websocket HTTP/1.1 GET /browser`), so the first check can fail;
+# - the same WebSocket from a page of another origin (a file), when there
+#   is no HTTP/2 connection to reuse: Chromium does not open one for a
+#   WebSocket, it upgrades over HTTP/1.1.
 #
-# Needs /usr/bin/chromium (or $CHROMIUM) and openssl; no node.
+# Needs /usr/bin/chromium (or $CHROMIUM), openssl, curl, and node with
+# playwright-core (npm, pinned in tests/browser/package-lock.json).
 #
 #   bash tests/browser/h2_run.sh
 set -euo pipefail
@@ -23,6 +27,10 @@ PORT=${PORT:-18453}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 [[ -x $CHROMIUM ]] || { echo "h2 browser test: $CHROMIUM is missing" >&2; exit 1; }
 "$CHROMIUM" --version 2>/dev/null || true
+command -v node >/dev/null || { echo "h2 browser test: node is missing" >&2; exit 1; }
+if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+    (cd tests/browser && npm ci --no-audit --no-fund)
+fi
 
 cargo build --release -p wsproto-tokio --features hyper,http2,rustls --example h2_echo
 BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/examples/h2_echo
@@ -45,15 +53,14 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
-# browse NAME [SWITCH...]: loads the page in a fresh profile; the page's
-# DOM after at most 10 s of (virtual) time is NAME.html.
+# browse NAME URL [SWITCH...]: loads URL in headless Chromium
+# (h2_test.mjs), which waits for the page's echo; its verdict is NAME.ok.
 browse() {
     local name=$1
     shift
-    timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run \
-        --user-data-dir="$WORK/profile-$name" --ignore-certificate-errors \
-        --virtual-time-budget=10000 --dump-dom "$@" "https://127.0.0.1:$PORT/" \
-        >"$WORK/$name.html" 2>"$WORK/$name.err" || true
+    if timeout 60 node tests/browser/h2_test.mjs "$@"; then
+        : >"$WORK/$name.ok"
+    fi
 }
 
 status=0
@@ -61,7 +68,7 @@ status=0
 # the page's WebSocket over VERSION with METHOD (in the log since the
 # browser started: from line $FROM).
 check() {
-    if ! grep -q "echo: hello from the browser" "$WORK/$1.html"; then
+    if [[ ! -e $WORK/$1.ok ]]; then
         echo "not ok - $1: the page did not get its echo"
         status=1
     fi
@@ -74,11 +81,18 @@ check() {
 }
 
 FROM=1
-browse h2
+browse h2 "https://127.0.0.1:$PORT/"
 check h2 HTTP/2.0 CONNECT
 FROM=$(($(wc -l <"$WORK/server.log") + 1))
-browse http1 --disable-http2
+browse http1 "https://127.0.0.1:$PORT/" --disable-http2
 check http1 HTTP/1.1 GET
+# The server's page, but from a file: its WebSocket has no HTTP/2
+# connection to the server to ride on.
+curl --silent --insecure --http1.1 "https://127.0.0.1:$PORT/" |
+    sed "s|\${scheme}://\${location.host}|wss://127.0.0.1:$PORT|" >"$WORK/other-origin.html"
+FROM=$(($(wc -l <"$WORK/server.log") + 1))
+browse elsewhere "file://$WORK/other-origin.html"
+check elsewhere HTTP/1.1 GET
 echo "# server log:"
 sed 's/^/#   /' "$WORK/server.log"
 exit "$status"

@@ -22,6 +22,8 @@
 //! - hyper 1.x (`upgrade::upgrade`, feature `hyper`) and
 //!   axum 0.8 (`axum::WebSocketUpgrade`, feature
 //!   `axum`), HTTP/1.1 upgrades and HTTP/2 extended CONNECT (RFC 8441).
+//! - WebSocket clients over HTTP/2 (`http2::Http2Client`, feature
+//!   `http2`): many WebSockets as streams of one connection (RFC 8441).
 //!
 //! ```no_run
 //! use futures_util::{SinkExt, StreamExt};
@@ -49,6 +51,17 @@
 //! Coming from tokio-tungstenite: `docs/from-tokio-tungstenite.md` in the
 //! repository maps every function to its counterpart.
 //!
+//! # Over HTTP/2
+//!
+//! A WebSocket over HTTP/2 is a stream, not a connection. A server sends
+//! SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (hyper:
+//! `http2::Builder::enable_connect_protocol`, which axum's `serve` calls)
+//! and accepts the extended CONNECT with `upgrade::upgrade` or the axum
+//! extractor; a client opens streams with `http2::Http2Client`. The frames
+//! on the stream are RFC 6455's, masked by the client as over TCP; the
+//! stream's END_STREAM, sent after the close frames, is the orderly close,
+//! and RST_STREAM with CANCEL the abort (RFC 8441 §5).
+//!
 //! # Features
 //!
 //! | feature | what it adds |
@@ -58,6 +71,7 @@
 //! | `tungstenite` | `Message` to and from `tungstenite::Message` |
 //! | `hyper` | `upgrade::upgrade`: a hyper 1.x server's upgrade |
 //! | `axum` | `axum::WebSocketUpgrade`, an axum 0.8 extractor |
+//! | `http2` | `http2::Http2Client`: WebSockets over HTTP/2 streams (RFC 8441), on h2 |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub, rust_2018_idioms)]

@@ -12,10 +12,10 @@
 //!   down once the close frames have been exchanged
 //!   (`Connection::should_close_transport`), so END_STREAM follows the
 //!   close frames; the peer's END_STREAM reads as the end of input.
-//! - **Abort** (TCP RST): dropping the stream before its END_STREAM
-//!   sends RST_STREAM with CANCEL; a RST_STREAM from the peer reads as `ConnectionReset`, which the
-//!   WebSocket takes as the end of its transport: without a close frame,
-//!   1006.
+//! - **Abort** (TCP RST): dropping the stream before its END_STREAM sends
+//!   RST_STREAM with CANCEL; a RST_STREAM from the peer reads as
+//!   `ConnectionReset`, which the WebSocket takes as the end of its
+//!   transport: without a close frame, 1006.
 
 use std::io;
 use std::pin::Pin;
