@@ -126,7 +126,9 @@ impl Http3Client {
     /// SETTINGS, RFC 9114 §6.2.1), drives the connection on a task of its
     /// own, and waits for the server's SETTINGS (see the [module
     /// docs](self)). Whether they enabled extended CONNECT is
-    /// [`Http3Client::is_extended_connect_enabled`].
+    /// [`Http3Client::is_extended_connect_enabled`]. A server that never
+    /// sends them holds the handshake until the connection ends (QUIC's
+    /// idle timeout): wrap it in a timeout of your own if that is too long.
     pub async fn handshake(connection: quinn::Connection) -> Result<Http3Client, Error> {
         let (mut driver, send_request) = hpx_h3::client::builder()
             .build::<_, _, Bytes>(hpx_h3::quinn::Connection::new(connection))

@@ -302,8 +302,15 @@ impl Drop for Http3Stream {
     /// A stream dropped before its FIN is aborted: RESET_STREAM and
     /// STOP_SENDING with H3_REQUEST_CANCELLED (RFC 9114 §8.1: "The request
     /// or its response \[...\] is cancelled"), which discards what QUIC
-    /// still holds for it, as a TCP RST does. After the FIN, only a
-    /// receiving side the peer has not ended is stopped.
+    /// still holds for it, as a TCP RST does.
+    ///
+    /// After the FIN, the close frames have crossed: what the peer may
+    /// still send is its FIN. A server drops its WebSocket then, as it
+    /// closes TCP, and stops the receiving side with H3_NO_ERROR (RFC 9114
+    /// §4.1.1: "When the server does not need to receive the remainder of
+    /// the request, it MAY abort reading the request stream, send a
+    /// complete response, and cleanly close the sending part of the
+    /// stream. The error code H3_NO_ERROR SHOULD be used").
     fn drop(&mut self) {
         // A write in progress gives the send half back when dropped.
         self.pending = None;
@@ -313,7 +320,11 @@ impl Drop for Http3Stream {
             }
         }
         if !self.recv_ended {
-            self.recv.stop(Code::H3_REQUEST_CANCELLED);
+            self.recv.stop(if self.fin_sent {
+                Code::H3_NO_ERROR
+            } else {
+                Code::H3_REQUEST_CANCELLED
+            });
         }
     }
 }
@@ -339,9 +350,14 @@ mod tests {
 
     type ServerStream = hpx_h3::server::RequestStream<hpx_h3::quinn::BidiStream<Bytes>, Bytes>;
 
+    /// What keeps the client's connection open (hpx-h3 closes it with its
+    /// last request sender).
+    type Connection = Box<dyn Send>;
+
     /// A client's request stream over QUIC on 127.0.0.1, as an
-    /// `Http3Stream`, and the server's end of it (hpx-h3's own server).
-    async fn stream_pair() -> (Http3Stream, ServerStream) {
+    /// `Http3Stream`, the server's end of it (hpx-h3's own server), and
+    /// the client's connection.
+    async fn stream_pair() -> (Http3Stream, ServerStream, Connection) {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
             .unwrap()
@@ -390,8 +406,8 @@ mod tests {
         let request = http::Request::post("https://localhost/").body(()).unwrap();
         let (send, mut recv) = send_request.send_request(request).await.unwrap().split();
         recv.recv_response().await.unwrap();
-        let stream = Http3Stream::new(send, recv, Some(Box::new((send_request, client))));
-        (stream, rx.await.unwrap())
+        let stream = Http3Stream::new(send, recv, None);
+        (stream, rx.await.unwrap(), Box::new((send_request, client)))
     }
 
     /// Everything the peer sends until its FIN, or the error that ended it.
@@ -417,7 +433,7 @@ mod tests {
 
     #[tokio::test]
     async fn shutdown_is_a_fin_after_the_data() {
-        let (mut stream, mut peer) = stream_pair().await;
+        let (mut stream, mut peer, _connection) = stream_pair().await;
         stream.write_all(b"close frame").await.unwrap();
         stream.shutdown().await.unwrap();
         let (received, end) = read_all(&mut peer).await;
@@ -430,9 +446,36 @@ mod tests {
         drop(stream);
     }
 
+    /// Dropped after its FIN with the peer's side open (a server after
+    /// the close handshake), the stream asks the peer to stop sending with
+    /// H3_NO_ERROR, not as an abort.
+    #[tokio::test]
+    async fn a_drop_after_shutdown_stops_the_peer_with_no_error() {
+        let (mut stream, mut peer, _connection) = stream_pair().await;
+        stream.write_all(b"close frame").await.unwrap();
+        stream.shutdown().await.unwrap();
+        drop(stream);
+        let (received, end) = read_all(&mut peer).await;
+        assert_eq!(received, b"close frame");
+        end.unwrap();
+        // STOP_SENDING arrives within a round trip: the peer's writes fail
+        // with its code.
+        for _ in 0..500 {
+            match peer.send_data(Bytes::from_static(b"x")).await {
+                Ok(()) => tokio::time::sleep(Duration::from_millis(10)).await,
+                Err(StreamError::RemoteTerminate { code }) => {
+                    assert_eq!(code, Code::H3_NO_ERROR);
+                    return;
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        panic!("no STOP_SENDING within 5 s");
+    }
+
     #[tokio::test]
     async fn a_drop_before_shutdown_is_h3_request_cancelled() {
-        let (mut stream, mut peer) = stream_pair().await;
+        let (mut stream, mut peer, _connection) = stream_pair().await;
         stream.write_all(b"partial").await.unwrap();
         stream.flush().await.unwrap();
         drop(stream);
@@ -445,7 +488,7 @@ mod tests {
     /// a stream dropped unfinished.
     #[tokio::test]
     async fn a_drop_in_the_middle_of_a_write_is_h3_request_cancelled() {
-        let (mut stream, mut peer) = stream_pair().await;
+        let (mut stream, mut peer, _connection) = stream_pair().await;
         let chunk = vec![7u8; MAX_WRITE];
         // Write until QUIC's window is full and a write waits.
         let mut written = 0;
@@ -464,7 +507,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_peers_fin_is_the_end_of_input() {
-        let (mut stream, mut peer) = stream_pair().await;
+        let (mut stream, mut peer, _connection) = stream_pair().await;
         peer.send_data(Bytes::from_static(b"last words"))
             .await
             .unwrap();
@@ -476,7 +519,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_peers_reset_is_a_connection_reset() {
-        let (mut stream, mut peer) = stream_pair().await;
+        let (mut stream, mut peer, _connection) = stream_pair().await;
         peer.stop_stream(Code::H3_REQUEST_CANCELLED);
         let error = stream.read(&mut [0; 16]).await.unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::ConnectionReset);
@@ -486,7 +529,7 @@ mod tests {
     /// vectored writes gather into DATA frames.
     #[tokio::test]
     async fn writes_wait_for_window() {
-        let (mut stream, mut peer) = stream_pair().await;
+        let (mut stream, mut peer, _connection) = stream_pair().await;
         let sent: Vec<u8> = (0..4 << 20).map(|i: u32| (i % 251) as u8).collect();
         let expected = sent.clone();
         let writer = tokio::spawn(async move {
