@@ -52,10 +52,12 @@ async fn main() -> Result<(), BoxError> {
     for cert in CertificateDer::pem_file_iter(&args.ca)? {
         roots.add(cert?)?;
     }
-    let local: SocketAddr = if server.is_ipv4() {
-        "0.0.0.0:0".parse()?
-    } else {
-        "[::]:0".parse()?
+    // A UDP socket of the server's family; on loopback for a server there.
+    let local: SocketAddr = match (server.is_ipv4(), server.ip().is_loopback()) {
+        (true, true) => "127.0.0.1:0".parse()?,
+        (true, false) => "0.0.0.0:0".parse()?,
+        (false, true) => "[::1]:0".parse()?,
+        (false, false) => "[::]:0".parse()?,
     };
     let mut endpoint = quinn::Endpoint::client(local)?;
     endpoint.set_default_client_config(http3::client_config(roots));
