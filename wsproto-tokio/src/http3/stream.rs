@@ -184,15 +184,24 @@ impl Http3Stream {
         Poll::Ready(Ok(()))
     }
 
-    /// Starts sending `data` and drives it as far as it goes now: it is
-    /// the stream's once this returns, and any failure is the next call's.
-    fn start_send(&mut self, cx: &mut Context<'_>, data: Bytes) -> io::Result<()> {
+    /// Starts sending `data` (or the FIN, for `None`) and drives it as far
+    /// as it goes now. `Pending` means it is the stream's: the next write,
+    /// flush or shutdown waits for it and reports its failure.
+    fn poll_start(&mut self, cx: &mut Context<'_>, data: Option<Bytes>) -> Poll<io::Result<()>> {
         let send = self.send.clone();
         self.pending = Some(Box::pin(async move {
             let mut half = send.lock_owned().await;
-            half.send(data).await
+            match data {
+                Some(data) => half.send(data).await,
+                None => half.finish().await,
+            }
         }));
-        match self.poll_pending(cx) {
+        self.poll_pending(cx)
+    }
+
+    /// Starts a write: see [`Http3Stream::poll_start`].
+    fn start_send(&mut self, cx: &mut Context<'_>, data: Bytes) -> io::Result<()> {
+        match self.poll_start(cx, Some(data)) {
             Poll::Ready(result) => result,
             Poll::Pending => Ok(()),
         }
@@ -286,12 +295,7 @@ impl AsyncWrite for Http3Stream {
         ready!(self.poll_pending(cx))?;
         if !self.fin_asked {
             self.fin_asked = true;
-            let send = self.send.clone();
-            self.pending = Some(Box::pin(async move {
-                let mut half = send.lock_owned().await;
-                half.finish().await
-            }));
-            ready!(self.poll_pending(cx))?;
+            ready!(self.poll_start(cx, None))?;
         }
         self.fin_sent = true;
         Poll::Ready(Ok(()))
