@@ -80,6 +80,9 @@ impl Http2Client {
     /// own, and waits for the server's SETTINGS (see the [module
     /// docs](self)). Whether they enabled extended CONNECT is
     /// [`Http2Client::is_extended_connect_enabled`].
+    ///
+    /// A server that never answers keeps this waiting: put a timeout
+    /// around it, as around any connect.
     pub async fn handshake<T>(io: T) -> Result<Http2Client, Error>
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -89,9 +92,8 @@ impl Http2Client {
             .initial_connection_window_size(CONNECTION_WINDOW)
             .handshake::<_, Bytes>(io)
             .await?;
-        let mut ping_pong = connection
-            .ping_pong()
-            .expect("a new connection's PingPong is there to take");
+        // Taken once, here: a new connection always has it.
+        let ping_pong = connection.ping_pong();
         tokio::spawn(async move {
             // The connection's end (the peer's GOAWAY, a broken TCP
             // connection) reaches every stream as an error of its own.
@@ -101,7 +103,9 @@ impl Http2Client {
         // potentially empty SETTINGS frame [...] that MUST be the first
         // frame the server sends in the HTTP/2 connection." So once the
         // PING's ACK is in, so are the SETTINGS that preceded it.
-        ping_pong.ping(h2::Ping::opaque()).await?;
+        if let Some(mut ping_pong) = ping_pong {
+            ping_pong.ping(h2::Ping::opaque()).await?;
+        }
         Ok(Http2Client { send_request })
     }
 
