@@ -193,9 +193,10 @@ impl Http3Client {
     /// A server that did not enable extended CONNECT is
     /// [`Error::ExtendedConnectDisabled`]; a status other than 2xx (a
     /// `Sec-WebSocket-Version` it does not speak, a refused origin...) is
-    /// the core's `HandshakeError::Rejected`, with the response. More
-    /// WebSockets at once than the server allows streams wait for one of
-    /// them to end (QUIC's stream limit, RFC 9000 §4.6).
+    /// the core's `HandshakeError::Rejected`, with the response. A
+    /// connection carries at most as many request streams as the server
+    /// allows (QUIC's MAX_STREAMS, RFC 9000 §4.6); past that, this waits
+    /// for the server to allow more.
     pub async fn connect_with(
         &self,
         request: impl IntoClientRequest,
