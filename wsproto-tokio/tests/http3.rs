@@ -364,3 +364,35 @@ async fn a_websocket_outlives_its_client() {
     echoes(&mut ws, Message::text("still connected")).await;
     close_with(&mut ws, 1000).await;
 }
+
+/// Past the server's limit of concurrent request streams (QUIC's
+/// MAX_STREAMS, RFC 9000 §4.6), one more WebSocket waits instead of
+/// failing, and opens on the same connection once WebSockets have ended
+/// and the server has granted streams again (quinn grants them in
+/// batches, once more than an eighth of its limit has been freed).
+#[tokio::test]
+async fn past_the_stream_limit_a_websocket_waits_for_streams_to_end() {
+    let (fixture, client) = Fixture::connected(true).await;
+    let mut sockets = Vec::new();
+    for i in 0..MAX_STREAMS {
+        let (ws, _) = timeout(LIMIT, client.connect(fixture.url(&format!("/{i}"))))
+            .await
+            .unwrap()
+            .unwrap();
+        sockets.push(ws);
+    }
+    let extra = {
+        let (client, url) = (client.clone(), fixture.url("/extra"));
+        tokio::spawn(async move { client.connect(url).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!extra.is_finished(), "a stream past the limit opened");
+    for mut ws in sockets.drain(..(MAX_STREAMS / 8 + 1) as usize) {
+        close_with(&mut ws, 1000).await;
+    }
+    let (mut ws, _) = timeout(LIMIT, extra).await.unwrap().unwrap().unwrap();
+    echoes(&mut ws, Message::text("one past the limit")).await;
+    close_with(&mut ws, 1000).await;
+    // The others were open all along.
+    echoes(&mut sockets[0], Message::text("still open")).await;
+}

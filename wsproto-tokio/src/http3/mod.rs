@@ -196,7 +196,8 @@ impl Http3Client {
     /// the core's `HandshakeError::Rejected`, with the response. A
     /// connection carries at most as many request streams as the server
     /// allows (QUIC's MAX_STREAMS, RFC 9000 §4.6); past that, this waits
-    /// for the server to allow more.
+    /// for the server to allow more as streams end (a quinn server grants
+    /// them in batches, once an eighth of its limit has been freed).
     pub async fn connect_with(
         &self,
         request: impl IntoClientRequest,
