@@ -315,6 +315,13 @@ impl Drop for Http3Stream {
     /// the request, it MAY abort reading the request stream, send a
     /// complete response, and cleanly close the sending part of the
     /// stream. The error code H3_NO_ERROR SHOULD be used").
+    ///
+    /// One gap, hpx-h3's: while a read is waiting on the stream, its QUIC
+    /// receive half is inside that read, and a stop asked for then is
+    /// lost when the read is dropped with the stream; quinn then stops the
+    /// receiving side itself, with code 0. The reset of the sending side,
+    /// which is what the peer reads as the abort, always carries
+    /// H3_REQUEST_CANCELLED.
     fn drop(&mut self) {
         // A write in progress gives the send half back when dropped.
         self.pending = None;
