@@ -84,6 +84,13 @@
 //! and its other streams (other WebSockets, other requests) go on, which
 //! is why a stream reset, not a connection error, stands for TCP's RST.
 //!
+//! Over HTTP/3 (RFC 9220 §3) the table holds with HTTP/3's names: the
+//! request stream's DATA frames carry the bytes (QUIC's flow control hands
+//! the window back), "Orderly TCP-level closures are represented as a FIN
+//! bit on the stream", and "RST exceptions are represented with a stream
+//! error \[...\] of type H3_REQUEST_CANCELLED": reset the stream and stop
+//! reading it with that code.
+//!
 //! ```
 //! use wsproto::handshake::extended_connect::{ConnectClient, ConnectRequest, PROTOCOL};
 //! use wsproto::handshake::{Accept, ClientConfig, WsUrl};

@@ -62,14 +62,26 @@ pub enum Error {
     #[cfg_attr(docsrs, doc(cfg(feature = "http2")))]
     #[error("HTTP/2: {0}")]
     Http2(#[from] h2::Error),
-    /// The HTTP/2 server did not send `SETTINGS_ENABLE_CONNECT_PROTOCOL` =
-    /// 1, so it cannot be asked for a WebSocket (RFC 8441 §4: "A client
-    /// MUST NOT send a CONNECT request with the :protocol pseudo-header
-    /// unless the server has sent this setting").
-    #[cfg(feature = "http2")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "http2")))]
-    #[error("the HTTP/2 server did not enable extended CONNECT (RFC 8441)")]
+    /// The HTTP/2 or HTTP/3 server did not send
+    /// `SETTINGS_ENABLE_CONNECT_PROTOCOL` = 1, so it cannot be asked for a
+    /// WebSocket (RFC 8441 §4, and RFC 9220 §3 for HTTP/3: "A client MUST
+    /// NOT send a CONNECT request with the :protocol pseudo-header unless
+    /// the server has sent this setting").
+    #[cfg(any(feature = "http2", feature = "http3"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "http2", feature = "http3"))))]
+    #[error("the server did not enable extended CONNECT (RFC 8441, RFC 9220)")]
     ExtendedConnectDisabled,
+    /// The HTTP/3 connection failed or was closed (feature `http3`).
+    #[cfg(feature = "http3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http3")))]
+    #[error("HTTP/3: {0}")]
+    Http3(#[from] hpx_h3::error::ConnectionError),
+    /// An HTTP/3 request stream failed: the peer reset it, or the
+    /// connection under it failed (feature `http3`).
+    #[cfg(feature = "http3")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "http3")))]
+    #[error("HTTP/3 stream: {0}")]
+    Http3Stream(#[from] hpx_h3::error::StreamError),
 }
 
 impl Error {

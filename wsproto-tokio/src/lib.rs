@@ -24,6 +24,9 @@
 //!   `axum`), HTTP/1.1 upgrades and HTTP/2 extended CONNECT (RFC 8441).
 //! - WebSocket clients over HTTP/2 (`http2::Http2Client`, feature
 //!   `http2`): many WebSockets as streams of one connection (RFC 8441).
+//! - WebSocket clients over HTTP/3 (`http3::Http3Client`, feature
+//!   `http3`): many WebSockets as request streams of one QUIC connection
+//!   (RFC 9220).
 //!
 //! ```no_run
 //! use futures_util::{SinkExt, StreamExt};
@@ -62,6 +65,17 @@
 //! stream's END_STREAM, sent after the close frames, is the orderly close,
 //! and RST_STREAM with CANCEL the abort (RFC 8441 §5).
 //!
+//! # Over HTTP/3
+//!
+//! The same over a QUIC connection (RFC 9220): the server sends
+//! SETTINGS_ENABLE_CONNECT_PROTOCOL (0x08, as in HTTP/2) = 1, the
+//! WebSocket is a request stream opened by the same extended CONNECT,
+//! the client still masks its frames, a FIN after the close frames is
+//! the orderly close and a stream error H3_REQUEST_CANCELLED the abort.
+//! A client opens streams with `http3::Http3Client`; a server (see the
+//! `h3_echo` example) runs a `WebSocketStream` over
+//! `http3::Http3Stream::from_server`.
+//!
 //! # Features
 //!
 //! | feature | what it adds |
@@ -72,6 +86,7 @@
 //! | `hyper` | `upgrade::upgrade`: a hyper 1.x server's upgrade |
 //! | `axum` | `axum::WebSocketUpgrade`, an axum 0.8 extractor |
 //! | `http2` | `http2::Http2Client`: WebSockets over HTTP/2 streams (RFC 8441), on h2 |
+//! | `http3` | `http3::Http3Client`, `http3::Http3Stream`: WebSockets over HTTP/3 request streams (RFC 9220), on quinn and hpx-h3 |
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![warn(unreachable_pub, rust_2018_idioms)]
@@ -104,6 +119,10 @@ pub mod axum;
 #[cfg(feature = "http2")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http2")))]
 pub mod http2;
+
+#[cfg(feature = "http3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http3")))]
+pub mod http3;
 
 pub use client::{client_over, connect, connect_with, ClientRequest, IntoClientRequest};
 pub use config::{WebSocketConfig, DEFAULT_SEND_HIGH_WATER};

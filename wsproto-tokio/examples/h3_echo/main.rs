@@ -1,0 +1,82 @@
+//! An echo server for WebSockets over HTTP/3 (RFC 9220):
+//!
+//! ```text
+//! h3_echo ADDR --cert FILE --key FILE
+//! ```
+//!
+//! QUIC on the UDP port ADDR, TLS 1.3 with the PEM certificate chain and
+//! key (an EC P-256 key in PKCS#8, as `openssl req -newkey ec` writes it,
+//! loads), ALPN `h3`. It sends SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 and
+//! takes WebSockets as extended CONNECT request streams, up to 100 at once
+//! on one connection. Every text and binary message is sent back; a
+//! request that is not a valid WebSocket request (a
+//! `Sec-WebSocket-Version` other than 13...) is refused with a 4xx. Each
+//! WebSocket is logged on stdout (`websocket HTTP/3.0 CONNECT /path`),
+//! so that a test can see how a client came.
+//!
+//! ```text
+//! cargo run -p wsproto-tokio --example h3_echo --features http3 -- \
+//!     127.0.0.1:9003 --cert cert.pem --key key.pem
+//! ```
+
+mod server;
+
+use std::net::SocketAddr;
+
+use wsproto_tokio::http3::quinn;
+
+use server::{server_config, BoxError, Server};
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse()?;
+    let config = server_config(&std::fs::read(&args.cert)?, &std::fs::read(&args.key)?)?;
+    let endpoint = quinn::Endpoint::server(config, args.addr)?;
+    let (events, mut log) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(event) = log.recv().await {
+            println!("{event}");
+        }
+    });
+    println!("listening on {} (QUIC, HTTP/3)", endpoint.local_addr()?);
+    Server {
+        connect_protocol: true,
+        events,
+    }
+    .run(endpoint)
+    .await;
+    Ok(())
+}
+
+struct Args {
+    addr: SocketAddr,
+    cert: String,
+    key: String,
+}
+
+impl Args {
+    fn parse() -> Result<Args, String> {
+        const USAGE: &str = "usage: h3_echo ADDR --cert FILE --key FILE";
+        let mut args = std::env::args().skip(1);
+        let addr = args
+            .next()
+            .ok_or(USAGE)?
+            .parse()
+            .map_err(|e| format!("ADDR: {e}\n{USAGE}"))?;
+        let (mut cert, mut key) = (None, None);
+        while let Some(arg) = args.next() {
+            let slot = match arg.as_str() {
+                "--cert" => &mut cert,
+                "--key" => &mut key,
+                _ => return Err(format!("unknown argument {arg}\n{USAGE}")),
+            };
+            *slot = Some(args.next().ok_or(USAGE)?);
+        }
+        match (cert, key) {
+            (Some(cert), Some(key)) => Ok(Args { addr, cert, key }),
+            _ => Err(format!(
+                "--cert and --key are needed (QUIC is always TLS)\n{USAGE}"
+            )),
+        }
+    }
+}
