@@ -123,8 +123,10 @@ pub enum HandshakeError {
     /// §4.1: "If the status code received from the server is not 101, the
     /// client handles the response per HTTP \[RFC2616\] procedures." The
     /// response (status, headers, the body bytes received with the head) is
-    /// kept so the caller can follow a redirect or answer a 401.
-    #[error("server answered {} instead of 101 Switching Protocols", .0.status)]
+    /// kept so the caller can follow a redirect or answer a 401. The same
+    /// error reports an extended CONNECT (RFC 8441 §5, RFC 9220 §3) answered
+    /// with anything but a 2xx.
+    #[error("server refused the WebSocket with status {}", .0.status)]
     Rejected(Box<Response>),
     /// The status line is not HTTP/1.1 (a 101 needs at least HTTP/1.1).
     #[error("response is HTTP/1.{0}, not HTTP/1.1")]
