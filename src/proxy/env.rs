@@ -1,24 +1,5 @@
 //! Which proxy a client goes through, as the conventional environment
-//! variables configure it.
-//!
-//! The variables have no standard; curl's reading is the one most tools
-//! follow, and this one follows it:
-//!
-//! - a `wss://` URL uses `https_proxy`, a `ws://` URL `http_proxy`; either
-//!   falls back to `all_proxy`. Each name is looked up in lowercase first,
-//!   then in uppercase; a variable set to the empty string counts as unset
-//!   (so an empty `https_proxy` does not hide `HTTPS_PROXY`).
-//! - `no_proxy` lists the hosts reached directly (see [`no_proxy_covers`]);
-//!   nothing bypasses the proxy unless listed, loopback addresses included.
-//! - a proxy is written `[http://][user:password@]host[:port]`, port 80 by
-//!   default, the credentials percent-encoded (see [`Proxy::parse`]). Only
-//!   plain-HTTP proxies: for `wss://` the tunnel itself carries the TLS.
-//!
-//! One difference: curl never reads the uppercase `HTTP_PROXY`, because a
-//! CGI server turns a request's `Proxy:` header into that variable
-//! (CVE-2016-5385, "httpoxy"). Clients here honour it, as most users expect,
-//! except when `REQUEST_METHOD` is set (Go's `net/http` makes the same
-//! call): then it comes from a request, and only `http_proxy` counts.
+//! variables configure it: the rules are on [`ProxyEnv`].
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -125,7 +106,26 @@ impl Proxy {
 }
 
 /// The proxy settings of an environment, each already chosen between its
-/// lowercase and uppercase variable (see the [module docs](self)).
+/// lowercase and uppercase variable.
+///
+/// The variables have no standard; curl's reading is the one most tools
+/// follow, and this one follows it:
+///
+/// - a `wss://` URL uses `https_proxy`, a `ws://` URL `http_proxy`; either
+///   falls back to `all_proxy`. Each name is looked up in lowercase first,
+///   then in uppercase; a variable set to the empty string counts as unset
+///   (so an empty `https_proxy` does not hide `HTTPS_PROXY`).
+/// - `no_proxy` lists the hosts reached directly (see [`no_proxy_covers`]);
+///   nothing bypasses the proxy unless listed, loopback addresses included.
+/// - a proxy is written `[http://][user:password@]host[:port]`, port 80 by
+///   default, the credentials percent-encoded (see [`Proxy::parse`]). Only
+///   plain-HTTP proxies: for `wss://` the tunnel itself carries the TLS.
+///
+/// One difference: curl never reads the uppercase `HTTP_PROXY`, because a
+/// CGI server turns a request's `Proxy:` header into that variable
+/// (CVE-2016-5385, "httpoxy"). Clients here honour it, as most users expect,
+/// except when `REQUEST_METHOD` is set (Go's `net/http` makes the same
+/// call): then it comes from a request, and only `http_proxy` counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProxyEnv {

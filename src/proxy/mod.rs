@@ -13,7 +13,8 @@
 //!    the proxy wants credentials; [`Proxy::request`] adds the proxy's);
 //! 2. feed what the proxy answers to [`ProxyResponse::handle_input`] until
 //!    it yields a [`Tunnel`] (or a [`ProxyError`]: a refusal carries the
-//!    proxy's [`Response`], status and headers, 407 included);
+//!    proxy's [`Response`](crate::handshake::Response), status and headers,
+//!    407 included);
 //! 3. start the next layer on the same transport, feeding it
 //!    [`Tunnel::leftover`] first: the bytes that followed the proxy's head
 //!    came from the server.
