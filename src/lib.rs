@@ -14,7 +14,8 @@
 //! - [`handshake`]: the opening handshake for both roles;
 //! - [`Connection`]: the state machine users drive, after the handshake;
 //! - [`extensions`]: permessage-deflate (feature `deflate`);
-//! - [`proxy`]: an HTTP `CONNECT` tunnel through a proxy, for clients.
+//! - [`proxy`]: an HTTP `CONNECT` tunnel through a proxy, for clients, and
+//!   the proxy the environment names (`HTTP_PROXY`, `NO_PROXY`, ...).
 //!
 //! # The run loop
 //!

@@ -217,7 +217,7 @@ fn mask_aligned(buf: &mut [u8], key: [u8; 4]) {
 }
 
 /// [`mask_aligned`] compiled for AVX2, chosen at run time: 1.4-1.6x the
-/// SSE2 build at 1-16 KiB (`benches/masking.rs`, `docs/masking.md`). The
+/// SSE2 build at 1-16 KiB (`tools/benches/masking.rs`, `docs/masking.md`). The
 /// crate's one `unsafe` block is the call behind the feature check.
 #[cfg(all(
     feature = "std",

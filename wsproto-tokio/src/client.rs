@@ -11,7 +11,7 @@ use wsproto::handshake::{ClientConfig, ClientHandshake, Response, UsageError, Ws
 
 use crate::config::WebSocketConfig;
 use crate::error::Error;
-use crate::proxy::Proxy;
+use crate::proxy::{tunnel, Proxy};
 use crate::stream::WebSocketStream;
 use crate::tls::MaybeTlsStream;
 
@@ -206,7 +206,7 @@ pub async fn connect_with(
         ));
     }
     let (tcp, early) = match Proxy::from_env(url.host(), url.is_secure())? {
-        Some(proxy) => proxy.tunnel(url.host(), url.port()).await?,
+        Some(proxy) => tunnel(&proxy, url.host(), url.port()).await?,
         None => (
             TcpStream::connect((url.host(), url.port())).await?,
             BytesMut::new(),

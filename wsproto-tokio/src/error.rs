@@ -3,7 +3,7 @@
 use std::io;
 
 use wsproto::handshake::{HandshakeError, UsageError};
-use wsproto::proxy::ProxyError;
+use wsproto::proxy::{ProxyConfigError, ProxyError};
 use wsproto::{ProtocolError, SendError};
 
 /// What can go wrong on a WebSocket stream or its handshake.
@@ -46,7 +46,7 @@ pub enum Error {
     Proxy(#[from] ProxyError),
     /// The proxy configuration in the environment could not be used.
     #[error("proxy configuration: {0}")]
-    ProxyConfig(String),
+    ProxyConfig(#[from] ProxyConfigError),
     /// A `wss://` URL without the `rustls` feature, or a scheme this crate
     /// does not speak.
     #[error("unsupported: {0}")]

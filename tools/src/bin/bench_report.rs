@@ -5,7 +5,7 @@
 //! `docs/benchmarks.svg`.
 //!
 //! ```sh
-//! cargo bench --bench decode --bench roundtrip --bench handshake
+//! cargo bench -p wsproto-tools --bench decode --bench roundtrip --bench handshake
 //! cargo run --release -p wsproto-tools --bin bench_report
 //! ```
 //!
@@ -41,7 +41,7 @@ fn main() {
     let results = read_results(&criterion);
     if results.is_empty() {
         eprintln!(
-            "no results under {}: run `cargo bench --bench decode --bench roundtrip --bench handshake` first",
+            "no results under {}: run `cargo bench -p wsproto-tools --bench decode --bench roundtrip --bench handshake` first",
             criterion.display()
         );
         std::process::exit(1);

@@ -15,7 +15,7 @@
 //! Throughput is counted in uncompressed bytes; the compression ratios are
 //! printed before the run.
 //!
-//! `cargo bench --features deflate --bench deflate`; medians land in
+//! `cargo bench -p wsproto-tools --features deflate --bench deflate`; medians land in
 //! `target/criterion/*/*/new/estimates.json`.
 
 use std::hint::black_box;

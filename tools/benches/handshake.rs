@@ -14,7 +14,7 @@
 //! Neither side accepts the extension (tungstenite has no deflate), so both
 //! answer with the same three fields.
 //!
-//! `cargo bench --bench handshake`.
+//! `cargo bench -p wsproto-tools --bench handshake`.
 
 use std::hint::black_box;
 use std::io::{Cursor, Read, Write};

@@ -2,14 +2,14 @@
 //! deterministic where wall time on a shared machine is not, and the
 //! measure of the message-path targets.
 //!
-//! `cargo bench --bench instructions` (valgrind on the `PATH`) runs this
+//! `cargo bench -p wsproto-tools --bench instructions` (valgrind on the `PATH`) runs this
 //! binary once per case under `valgrind --tool=callgrind`, with collection
 //! switched on only inside [`measured`], and prints the instructions per
 //! message of each library beside the target. A case sets up its state,
 //! runs its work once unmeasured (so buffers reach their steady-state size
 //! and lazy CPU-feature detection is done), then once measured; the count
 //! is divided by the number of messages. An argument filters cases by name
-//! (`cargo bench --bench instructions -- receive`).
+//! (`cargo bench -p wsproto-tools --bench instructions -- receive`).
 //!
 //! Copies are counted as the vector moves they are. Callgrind counts every
 //! byte a `rep movsb` moves (and every byte a `rep stosb` fills) as one

@@ -42,7 +42,7 @@
 //! `tungstenite` and `fastwebsockets` read from a stream that returns one
 //! frame per read.
 //!
-//! `cargo bench --bench decode`; then `cargo run --release -p wsproto-tools
+//! `cargo bench -p wsproto-tools --bench decode`; then `cargo run --release -p wsproto-tools
 //! --bin bench_report` for ns/frame and GB/s.
 
 use std::hint::black_box;

@@ -6,7 +6,7 @@
 //! aligned buffer, and at its real offset inside a masked frame (after a
 //! 6-, 8- or 14-byte header, depending on the length encoding).
 //!
-//! `cargo bench --bench masking` (a criterion filter such as `-- 64KiB`
+//! `cargo bench -p wsproto-tools --bench masking` (a criterion filter such as `-- 64KiB`
 //! narrows the run); medians land in `target/criterion/*/*/new/estimates.json`.
 
 use std::hint::black_box;

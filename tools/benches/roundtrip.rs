@@ -21,7 +21,7 @@
 //! server drains and echoes every message, and all the echoes move back
 //! and are drained.
 //!
-//! `cargo bench --bench roundtrip`.
+//! `cargo bench -p wsproto-tools --bench roundtrip`.
 
 use std::hint::black_box;
 use std::io::{ErrorKind, Read, Write};
