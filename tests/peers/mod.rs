@@ -372,6 +372,29 @@ pub fn build_examples(names: &[&str]) -> Vec<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command.current_dir(env!("CARGO_MANIFEST_DIR")).arg("build");
+    // Cargo sets these for the test it runs; build scripts that watch one
+    // (ring watches `CARGO_MANIFEST_DIR`) would see it changed against the
+    // outer build and rebuild, and everything above them with them.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo_for_a_test = [
+            "CARGO_MANIFEST_",
+            "CARGO_PKG_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || [
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+            ]
+            .contains(&&*name);
+        if set_by_cargo_for_a_test {
+            command.env_remove(&*name);
+        }
+    }
     for name in names {
         command.args(["--example", name]);
     }
@@ -379,7 +402,12 @@ pub fn build_examples(names: &[&str]) -> Vec<PathBuf> {
         .arg("--message-format=json-render-diagnostics")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if deflate {
+    // The same features as the workspace-wide `cargo test --workspace
+    // --all-features` of the README: a narrower selection resolves the
+    // dependencies' features differently and rebuilds half the tree.
+    if cfg!(all(feature = "deflate", feature = "http")) {
+        command.args(["--workspace", "--all-features"]);
+    } else if deflate {
         command.args(["--features", "deflate"]);
     }
     let out = command.output().expect("cannot run cargo");
