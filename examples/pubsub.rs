@@ -7,6 +7,9 @@
 //! # ws://127.0.0.1:9005/prices, ws://127.0.0.1:9005/chat/room-1, ...
 //! ```
 //!
+//! `--close-timeout SECS` (default 5) bounds how long a closed subscriber
+//! may take to read what is queued for it and answer the close.
+//!
 //! A published message is framed once ([`PreparedMessage`]) and queued by
 //! reference on each subscriber (`send_prepared`); small ones are copied
 //! into the subscriber's output, so that every publish a subscriber gets
@@ -87,6 +90,8 @@ struct Server {
     /// Subscribers of each topic, in the order they joined.
     topics: HashMap<String, Vec<usize>>,
     origin: Instant,
+    /// Each subscriber's connection settings.
+    config: Config,
 }
 
 impl Server {
@@ -156,7 +161,7 @@ impl Server {
                     Ok(Status::Partial) => continue,
                     Ok(Status::Complete(request)) if request.is_upgrade() => {
                         peer.topic = request.path().to_string();
-                        match request.accept(Accept::new().config(config())) {
+                        match request.accept(Accept::new().config(self.config.clone())) {
                             Ok(accepted) => {
                                 peer.head = accepted.response.to_vec().unwrap_or_default();
                                 peer.conn = Some(accepted.connection);
@@ -265,19 +270,25 @@ fn answer(peer: &mut Peer, response: &Response) {
     peer.answered = true;
 }
 
-fn config() -> Config {
+fn config(close_timeout: Duration) -> Config {
     Config::default()
         .max_message_size(1 << 20)
         .max_frame_payload(1 << 20)
+        .close_timeout(close_timeout)
 }
 
 fn main() -> io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9005".into());
-    let addr = addr
-        .parse()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{e}")))?;
+    let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidInput, e);
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:9005".into());
+    let addr = addr.parse().map_err(|e| invalid(format!("{e}")))?;
+    let close_timeout = match (args.next().as_deref(), args.next()) {
+        (None, _) => Duration::from_secs(5),
+        (Some("--close-timeout"), Some(secs)) => {
+            Duration::from_secs(secs.parse().map_err(|e| invalid(format!("{e}")))?)
+        }
+        _ => return Err(invalid("usage: pubsub ADDR [--close-timeout SECS]".into())),
+    };
     let mut server = Server {
         poll: Poll::new()?,
         listener: TcpListener::bind(addr)?,
@@ -285,6 +296,7 @@ fn main() -> io::Result<()> {
         next: 0,
         topics: HashMap::new(),
         origin: Instant::now(),
+        config: config(close_timeout),
     };
     server
         .poll

@@ -19,7 +19,9 @@ fn start() -> (ChildGuard, u16) {
     let path = build_examples(&["pubsub"]).remove(0);
     let mut child = ChildGuard::spawn(
         Command::new(path)
-            .arg("127.0.0.1:0")
+            // Long enough for the stalled subscriber below to be read only
+            // after the others, however loaded the machine.
+            .args(["127.0.0.1:0", "--close-timeout", "120"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null()),
