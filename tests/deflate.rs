@@ -1576,3 +1576,60 @@ fn a_prepared_message_is_compressed_once_for_connections_without_context_takeove
     }
     assert_eq!(fronts[0], fronts[1]);
 }
+
+/// A server connection's heap with deflate negotiated at `bits` both ways
+/// (and no context takeover both ways when `nct`): after a 2,000-byte JSON
+/// message each way ("active"), then after `release_idle_buffers`
+/// ("idle"). The server is built inside the measurement, so its own
+/// allocations and the codec's count; the client's do not.
+fn server_memory(bits: u8, nct: bool) -> (isize, isize) {
+    let config = DeflateConfig::default()
+        .server_max_window_bits(bits)
+        .client_max_window_bits(bits)
+        .server_no_context_takeover(nct)
+        .client_no_context_takeover(nct);
+    let (client_params, server_params) = negotiate(&config, &config);
+    let mut client = Connection::new(Role::Client, Config::default());
+    client.enable_deflate(client_params);
+    let message = json_text(2000);
+    let mut active = 0;
+    let (server, idle, _) = measure(|| {
+        let mut server = Connection::new(Role::Server, Config::default());
+        server.enable_deflate(server_params);
+        for _ in 0..2 {
+            client.send_text(&message).unwrap();
+            let wire = drain_output(&mut client);
+            server.handle_input(&wire);
+            assert_eq!(events(&mut server), (vec![text(&message)], None));
+            server.send_text(&message).unwrap();
+            let wire = drain_output(&mut server);
+            client.handle_input(&wire);
+            assert_eq!(events(&mut client), (vec![text(&message)], None));
+        }
+        active = CURRENT.with(Cell::get);
+        server.release_idle_buffers();
+        server
+    });
+    let active = active - (CURRENT.with(Cell::get) - idle);
+    drop(server);
+    (active, idle)
+}
+
+/// What a deflate connection holds while active and once idle, at every
+/// window size, with and without context takeover (printed with
+/// `--nocapture` for `docs/deflate.md`).
+#[test]
+fn memory_active_and_idle_per_window() {
+    for nct in [false, true] {
+        for bits in 8..=15 {
+            let (active, idle) = server_memory(bits, nct);
+            eprintln!(
+                "window bits {bits:>2}, no context takeover {nct:>5}: \
+                 active {active:>7} B ({:>6.1} KiB), idle {idle:>7} B ({:>6.1} KiB)",
+                active as f64 / 1024.0,
+                idle as f64 / 1024.0
+            );
+            assert!(idle <= active, "{bits} {nct}: {idle} > {active}");
+        }
+    }
+}
