@@ -12,23 +12,36 @@
 //! # Memory
 //!
 //! A connection that negotiated nothing allocates nothing for compression
-//! (`Connection::new` allocates nothing at all). One that did holds a
-//! zlib-rs compressor and decompressor, allocated in full by
-//! [`Connection::enable_deflate`](crate::Connection::enable_deflate) and
-//! not growing with use. Measured with a counting allocator (see
-//! `tests/deflate.rs`, and `docs/deflate.md` for the table): the
-//! compressor takes 245 KiB at 8 or 9 window bits, 259 KiB at 12 and
-//! 371 KiB at 15 (its hash table and pending buffer are fixed, only the
-//! window and chain scale with 2^window_bits); the decompressor 47 KiB
-//! whatever the window. A connection at 15 bits both ways holds 418 KiB,
-//! at 12 bits 306 KiB, at 8 or 9 bits 292 KiB. Receiving then keeps an
-//! inflate buffer the size of the largest message seen, as the receive
-//! buffer does without compression, and sending keeps at most 32 KiB of
-//! compressor output space. A compressed frame is buffered whole before it
-//! is inflated (unless fragments are delivered as they arrive), so its
-//! length is held from its header to what the rest of the message can
-//! take compressed (`max_compressed_len`): the message limit, plus an
-//! eighth, plus 1 KiB.
+//! (`Connection::new` allocates nothing at all). One that did makes its
+//! zlib-rs state when first needed, not in
+//! [`Connection::enable_deflate`](crate::Connection::enable_deflate):
+//!
+//! - The compressor (245 KiB at 8 or 9 window bits, 259 KiB at 12, 371 KiB
+//!   at 15: a 128 KiB hash table and the pending buffers are fixed, the
+//!   window and its chain scale with 2^window_bits) is made on the first
+//!   message sent with context takeover, and kept: it holds the context.
+//!   Without context takeover (`server_no_context_takeover` on a server,
+//!   `client_no_context_takeover` on a client) a whole message is
+//!   compressed by one compressor per thread, shared by every connection
+//!   (see `shared`), so the connection holds none; a streamed message
+//!   (`send_fragment`) makes one of its own, which
+//!   [`Connection::release_idle_buffers`](crate::Connection::release_idle_buffers)
+//!   lets go once the message ended.
+//! - The decompressor (47 KiB whatever the window) is made on the first
+//!   compressed message received, and let go by `release_idle_buffers`
+//!   between messages when the peer takes no context over.
+//!
+//! So a server with no context takeover both ways holds about 54 KiB while
+//! it receives (the decompressor and the buffers) and nothing of deflate's
+//! once idle and released; with context takeover it holds 292-418 KiB
+//! (window 8-15) for its life. `docs/deflate.md` has the measured table.
+//! Receiving then keeps an inflate buffer the size of the largest message
+//! seen, as the receive buffer does without compression, and sending keeps
+//! at most 32 KiB of compressor output space. A compressed frame is
+//! buffered whole before it is inflated (unless fragments are delivered as
+//! they arrive), so its length is held from its header to what the rest of
+//! the message can take compressed (`max_compressed_len`): the message
+//! limit, plus an eighth, plus 1 KiB.
 
 use alloc::string::ToString;
 use alloc::vec::Vec;
@@ -38,6 +51,7 @@ use crate::extensions::Codec;
 use crate::handshake::ExtensionOffer;
 
 pub(crate) mod codec;
+mod shared;
 
 /// The extension's registered name.
 pub const NAME: &str = "permessage-deflate";
