@@ -152,6 +152,23 @@ fn bench(c: &mut Criterion) {
             );
         }
 
+        // The ratio by compression level and zlib memory level (the
+        // default is level 1, memory level 1), compressed by the server.
+        for nct in [false, true] {
+            for level in [1, 6] {
+                for memory_level in [1, 8] {
+                    let (_, server) = params(nct);
+                    let server = server.level(level).memory_level(memory_level);
+                    let wire: usize = wires(Some(server), &messages).iter().map(Vec::len).sum();
+                    println!(
+                        "{label} level {level} memory level {memory_level} no context takeover \
+                         {nct}: {:.3}x",
+                        (len * messages.len()) as f64 / wire as f64
+                    );
+                }
+            }
+        }
+
         let mut group = c.benchmark_group(format!("compress/{label}"));
         group.throughput(Throughput::Bytes(len as u64));
         for (name, params) in variants {

@@ -1477,41 +1477,50 @@ fn memory_per_connection() {
     }
 }
 
-/// The compressor and decompressor alone, as `Compressor::new` and
-/// `Decompressor::new` build them (zlib-rs through flate2), for the split
-/// documented in `src/extensions/deflate/mod.rs`.
+/// The compressor and decompressor alone, as `SharedKey::compressor` and
+/// `Decompressor` build them (zlib-rs), for the split documented in
+/// `src/extensions/deflate/mod.rs`: the compressor at zlib's default memory
+/// level (8) and at ours (1).
 #[test]
 fn memory_of_the_codec_halves() {
-    use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+    use zlib_rs::{Deflate, DeflateFlush, Inflate, InflateFlush};
     for bits in [9u8, 12, 15] {
-        let (mut compress, c_start, _) = measure(|| {
-            Box::new(Compress::new_with_window_bits(
-                Compression::new(1),
-                false,
-                bits,
-            ))
-        });
-        let (mut decompress, d_start, _) =
-            measure(|| Box::new(Decompress::new_with_window_bits(false, bits)));
-        let input = json_text(10_000);
-        let mut out = vec![0; 20_000];
-        let (_, c_used, _) = measure(|| {
-            compress
-                .compress(input.as_bytes(), &mut out, FlushCompress::Sync)
-                .unwrap()
-        });
-        let n = compress.total_out() as usize;
-        let mut back = vec![0; 20_000];
-        let (_, d_used, _) = measure(|| {
-            decompress
-                .decompress(&out[..n], &mut back, FlushDecompress::Sync)
-                .unwrap()
-        });
-        eprintln!(
-            "window bits {bits}: compressor {c_start} (+{c_used} in use), decompressor {d_start} (+{d_used} in use)"
-        );
-        assert!(c_start + c_used < 400 << 10);
-        assert!(d_start + d_used < 100 << 10);
+        let mut sizes = Vec::new();
+        for memory_level in [8, 1] {
+            let (mut compress, c_start, _) = measure(|| {
+                Box::new(Deflate::new_with_config(zlib_rs::DeflateConfig {
+                    level: 1,
+                    window_bits: -i32::from(bits),
+                    mem_level: memory_level,
+                    ..zlib_rs::DeflateConfig::default()
+                }))
+            });
+            let (mut decompress, d_start, _) = measure(|| Box::new(Inflate::new(false, bits)));
+            let input = json_text(10_000);
+            let mut out = vec![0; 20_000];
+            let (_, c_used, _) = measure(|| {
+                compress
+                    .compress(input.as_bytes(), &mut out, DeflateFlush::SyncFlush)
+                    .unwrap()
+            });
+            let n = compress.total_out() as usize;
+            let mut back = vec![0; 20_000];
+            let (_, d_used, _) = measure(|| {
+                decompress
+                    .decompress(&out[..n], &mut back, InflateFlush::SyncFlush)
+                    .unwrap()
+            });
+            assert_eq!(&back[..decompress.total_out() as usize], input.as_bytes());
+            eprintln!(
+                "window bits {bits}, memory level {memory_level}: compressor {c_start} \
+                 (+{c_used} in use), decompressor {d_start} (+{d_used} in use)"
+            );
+            assert!(c_start + c_used < 400 << 10);
+            assert!(d_start + d_used < 100 << 10);
+            sizes.push(c_start + c_used);
+        }
+        // memLevel 1 saves the 112 KiB of pending buffers of level 8.
+        assert!(sizes[0] - sizes[1] > 100 << 10, "{bits}: {sizes:?}");
     }
 }
 
@@ -1707,4 +1716,46 @@ fn released_and_shared_compressors_send_the_same_bytes() {
     }
     assert!(wires[0].len() < json.len() / 2);
     assert!(wires.windows(2).all(|w| w[0] == w[1]));
+}
+
+/// `memory_level` is zlib's memLevel for the sender: carried through the
+/// negotiation into both ends' parameters, it sizes the compressor (112 KiB
+/// apart between 1 and 8) and every level round-trips.
+#[test]
+fn memory_level_sizes_the_compressor() {
+    let json = json_text(100_000);
+    let mut sizes = Vec::new();
+    for memory_level in [1u8, 4, 8, 9] {
+        let config = DeflateConfig::default().level(6).memory_level(memory_level);
+        let (client_params, server_params) = negotiate(&config, &config);
+        assert_eq!(
+            (client_params.memory_level, server_params.memory_level),
+            (memory_level, memory_level)
+        );
+        let mut client = Connection::new(Role::Client, Config::default());
+        client.enable_deflate(client_params);
+        let (mut server, _, _) = measure(|| {
+            let mut server = Connection::new(Role::Server, Config::default());
+            server.enable_deflate(server_params);
+            server
+        });
+        client.send_text(json.as_str()).unwrap();
+        server.handle_input(&drain_output(&mut client));
+        assert_eq!(events(&mut server), (vec![text(&json)], None));
+        let (wire, held, _) = measure(|| {
+            server.send_text(json.as_str()).unwrap();
+            drain_output(&mut server)
+        });
+        assert!(
+            wire.len() < json.len() / 4,
+            "{memory_level}: {}",
+            wire.len()
+        );
+        client.handle_input(&wire);
+        assert_eq!(events(&mut client), (vec![text(&json)], None));
+        sizes.push(held - wire.capacity() as isize);
+    }
+    eprintln!("compressor and output space by memory level 1, 4, 8, 9: {sizes:?}");
+    assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
+    assert!(sizes[2] - sizes[0] > 100 << 10, "{sizes:?}");
 }

@@ -6,7 +6,10 @@
 
 use alloc::boxed::Box;
 use bytes::{Bytes, BytesMut};
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use zlib_rs::{
+    Deflate as Compress, DeflateFlush, Inflate as Decompress, InflateFlush, Method, Status,
+    Strategy,
+};
 
 use super::DeflateParams;
 use crate::error::ProtocolError;
@@ -134,20 +137,34 @@ pub(crate) struct Compressor {
 }
 
 /// What a sender's compressed message depends on when no context is taken
-/// over: the window and the level. Messages compressed by any compressor
+/// over: the window, the level and the memory level. Messages compressed by any compressor
 /// made with the same key, each from a fresh context, are the same bytes,
 /// so one compression can serve every connection with that key (a
 /// prepared message) and one compressor every such connection of a thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SharedKey {
+    /// 9..=15 (zlib cannot deflate with 8, see [`Compressor::new`]).
     bits: u8,
-    level: u32,
+    /// 0..=9.
+    level: u8,
+    /// 1..=9.
+    memory_level: u8,
 }
 
 impl SharedKey {
-    /// A fresh zlib compressor with this window and level.
+    /// A fresh zlib compressor with this window, level and memory level:
+    /// zlib's `deflateInit2` with a negative window for raw deflate (RFC
+    /// 7692 §7.2.1: no zlib header or trailer). The values are in range by
+    /// construction ([`Compressor::new`] clamps them), so zlib-rs accepts
+    /// them.
     pub(crate) fn compressor(self) -> Compress {
-        Compress::new_with_window_bits(Compression::new(self.level), false, self.bits)
+        Compress::new_with_config(zlib_rs::DeflateConfig {
+            level: i32::from(self.level),
+            method: Method::Deflated,
+            window_bits: -i32::from(self.bits),
+            mem_level: i32::from(self.memory_level),
+            strategy: Strategy::Default,
+        })
     }
 }
 
@@ -167,15 +184,16 @@ impl Compressor {
         // zlib cannot deflate with a 256-byte window (it silently uses 512).
         // Stored blocks never refer back at all, so they honour any window.
         let (level, bits) = if bits < 9 {
-            (Compression::none(), 9)
+            (0, 9)
         } else {
-            (Compression::new(params.level.min(9)), bits)
+            (u8::try_from(params.level.min(9)).unwrap_or(9), bits.min(15))
         };
         Compressor {
             own: None,
             key: SharedKey {
                 bits,
-                level: level.level(),
+                level,
+                memory_level: params.memory_level.clamp(1, 9),
             },
             reset_each_message: reset,
             in_message: false,
@@ -247,7 +265,8 @@ fn deflate(compress: &mut Compress, input: &[u8], is_last: bool, out: &mut Bytes
         let before_out = compress.total_out();
         let len = out.len();
         out.resize(len + room, 0);
-        let result = compress.compress(&input[consumed..], &mut out[len..], FlushCompress::Sync);
+        let result =
+            compress.compress(&input[consumed..], &mut out[len..], DeflateFlush::SyncFlush);
         let written = moved(before_out, compress.total_out(), room);
         out.truncate(len + written);
         consumed += moved(before_in, compress.total_in(), input.len() - consumed);
@@ -398,7 +417,7 @@ impl Decompressor {
         let bits = self.bits;
         let stream = self
             .stream
-            .get_or_insert_with(|| Box::new(Decompress::new_with_window_bits(false, bits)));
+            .get_or_insert_with(|| Box::new(Decompress::new(false, bits)));
         self.in_message = !is_last;
         let ended = inflate(stream, input, out, limit)?;
         if is_last {
@@ -440,7 +459,7 @@ fn inflate(
         out.resize(len + room, 0);
         let before_in = stream.total_in();
         let before_out = stream.total_out();
-        let status = stream.decompress(input, &mut out[len..], FlushDecompress::Sync);
+        let status = stream.decompress(input, &mut out[len..], InflateFlush::SyncFlush);
         let written = moved(before_out, stream.total_out(), room);
         out.truncate(len + written);
         input = &input[moved(before_in, stream.total_in(), input.len())..];
@@ -501,7 +520,8 @@ mod tests {
         // (0 gives stored blocks), window size and length, whole or in
         // flushed pieces, each frame's payload is within the bound for the
         // bytes it inflates to.
-        for level in [0, 1, 6, 9] {
+        // Memory level 1 makes the most blocks, 8 is zlib's default.
+        for (level, memory_level) in [(0, 1), (1, 1), (6, 1), (6, 8), (9, 1), (9, 8)] {
             for bits in [8, 9, 15] {
                 let params = DeflateParams {
                     server_no_context_takeover: false,
@@ -509,6 +529,7 @@ mod tests {
                     server_max_window_bits: bits,
                     client_max_window_bits: bits,
                     level,
+                    memory_level,
                     min_compress_size: 0,
                 };
                 let mut c = Compressor::new(Role::Client, &params);
@@ -517,7 +538,7 @@ mod tests {
                     let whole = c.compress(&data, true);
                     assert!(
                         whole.len() as u64 <= max_compressed_len(len as u64),
-                        "level {level}, {bits} bits, {len} bytes: {}",
+                        "level {level}, memory level {memory_level}, {bits} bits, {len} bytes: {}",
                         whole.len()
                     );
                     for piece in data.chunks(1000) {

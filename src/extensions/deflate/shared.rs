@@ -18,7 +18,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use flate2::Compress;
+use zlib_rs::Deflate as Compress;
 
 use super::codec::SharedKey;
 
