@@ -99,6 +99,14 @@ fn eager() -> DeflateConfig {
     DeflateConfig::default().min_compress_size(0)
 }
 
+/// The defaults with context takeover asked of neither end: the
+/// configuration the negotiation tests start from (the default asks the
+/// client for `client_no_context_takeover`, see
+/// `defaults_ask_the_client_for_no_context_takeover`).
+fn takeover() -> DeflateConfig {
+    DeflateConfig::default().client_no_context_takeover(false)
+}
+
 /// Runs the handshake's negotiation through the header syntax, as it goes
 /// on the wire: the client's offer, the server's choice, the client's check.
 fn negotiate(client: &DeflateConfig, server: &DeflateConfig) -> (DeflateParams, DeflateParams) {
@@ -415,9 +423,7 @@ fn a_server_inflates_a_masked_compressed_hello() {
 
 #[test]
 fn server_accepts_a_plain_offer_with_a_plain_response() {
-    let (response, params) = DeflateConfig::default()
-        .negotiate(&offers("permessage-deflate"))
-        .unwrap();
+    let (response, params) = takeover().negotiate(&offers("permessage-deflate")).unwrap();
     assert_eq!(response.to_string(), "permessage-deflate");
     assert_eq!(
         params,
@@ -430,13 +436,13 @@ fn server_accepts_a_plain_offer_with_a_plain_response() {
             .min_compress_size(32)
     );
     // The name is case-insensitive.
-    assert!(DeflateConfig::default()
+    assert!(takeover()
         .negotiate(&offers("Permessage-Deflate"))
         .is_some());
-    assert!(DeflateConfig::default()
+    assert!(takeover()
         .negotiate(&offers("x-webkit-deflate-frame"))
         .is_none());
-    assert!(DeflateConfig::default().negotiate(&[]).is_none());
+    assert!(takeover().negotiate(&[]).is_none());
 }
 
 #[test]
@@ -480,14 +486,14 @@ fn server_picks_the_first_acceptable_offer() {
         "x-foo, permessage-deflate; bogus, permessage-deflate; server_max_window_bits=10, \
          permessage-deflate; server_max_window_bits=12",
     );
-    let (response, params) = DeflateConfig::default().negotiate(&list).unwrap();
+    let (response, params) = takeover().negotiate(&list).unwrap();
     assert_eq!(
         response.to_string(),
         "permessage-deflate; server_max_window_bits=10"
     );
     assert_eq!(params.server_max_window_bits, 10);
     // A quoted value is the same value (§9.1).
-    let (response, _) = DeflateConfig::default()
+    let (response, _) = takeover()
         .negotiate(&offers("permessage-deflate; server_max_window_bits=\"11\""))
         .unwrap();
     assert_eq!(
@@ -498,7 +504,7 @@ fn server_picks_the_first_acceptable_offer() {
 
 #[test]
 fn server_honours_server_max_window_bits() {
-    let server = |bits: u8| DeflateConfig::default().server_max_window_bits(bits);
+    let server = |bits: u8| takeover().server_max_window_bits(bits);
     // §7.1.2.1: asked for a window, the server uses at most it and says so.
     for (offer, ours, expected) in [
         ("permessage-deflate; server_max_window_bits=10", 15, 10),
@@ -523,7 +529,7 @@ fn server_honours_server_max_window_bits() {
 
 #[test]
 fn server_honours_client_max_window_bits() {
-    let server = |bits: u8| DeflateConfig::default().client_max_window_bits(bits);
+    let server = |bits: u8| takeover().client_max_window_bits(bits);
     for (offer, ours, response, expected) in [
         // Without a value: the server may name a window, or not.
         (
@@ -567,7 +573,7 @@ fn server_honours_client_max_window_bits() {
 
 #[test]
 fn server_adds_no_context_takeover_as_configured_or_asked() {
-    let config = DeflateConfig::default()
+    let config = takeover()
         .server_no_context_takeover(true)
         .client_no_context_takeover(true);
     let (response, params) = config.negotiate(&offers("permessage-deflate")).unwrap();
@@ -577,7 +583,7 @@ fn server_adds_no_context_takeover_as_configured_or_asked() {
     );
     assert!(params.server_no_context_takeover && params.client_no_context_takeover);
     // Asked by the client: the server must agree (§7.1.1.1).
-    let (response, params) = DeflateConfig::default()
+    let (response, params) = takeover()
         .negotiate(&offers("permessage-deflate; server_no_context_takeover"))
         .unwrap();
     assert_eq!(
@@ -586,7 +592,7 @@ fn server_adds_no_context_takeover_as_configured_or_asked() {
     );
     assert!(params.server_no_context_takeover);
     // The client's own hint needs no answer.
-    let (response, _) = DeflateConfig::default()
+    let (response, _) = takeover()
         .negotiate(&offers("permessage-deflate; client_no_context_takeover"))
         .unwrap();
     assert_eq!(response.to_string(), "permessage-deflate");
@@ -594,13 +600,39 @@ fn server_adds_no_context_takeover_as_configured_or_asked() {
 
 // ----- negotiation: the client ------------------------------------------------
 
+/// The defaults are chosen for many connections: a server asks the client
+/// not to take its context over (so the server's decompressor holds
+/// nothing between messages), and a client promises it; the server's own
+/// messages keep the last 4 KiB sent as context.
+#[test]
+fn defaults_ask_the_client_for_no_context_takeover() {
+    let config = DeflateConfig::default();
+    assert!(config.client_no_context_takeover && !config.server_no_context_takeover);
+    assert_eq!((config.memory_level, config.context_size), (1, 4096));
+    assert_eq!(
+        config.offer().to_string(),
+        "permessage-deflate; client_no_context_takeover; client_max_window_bits"
+    );
+    // A browser's offer.
+    let (response, params) = config
+        .negotiate(&offers("permessage-deflate; client_max_window_bits"))
+        .unwrap();
+    assert_eq!(
+        response.to_string(),
+        "permessage-deflate; client_no_context_takeover"
+    );
+    assert!(params.client_no_context_takeover && !params.server_no_context_takeover);
+    let (client, server) = negotiate(&config, &config);
+    assert_eq!(client, server);
+}
+
 #[test]
 fn client_offers_what_it_is_configured_for() {
     assert_eq!(
-        DeflateConfig::default().offer().to_string(),
+        takeover().offer().to_string(),
         "permessage-deflate; client_max_window_bits"
     );
-    let config = DeflateConfig::default()
+    let config = takeover()
         .server_no_context_takeover(true)
         .client_no_context_takeover(true)
         .server_max_window_bits(10)
@@ -612,10 +644,10 @@ fn client_offers_what_it_is_configured_for() {
     );
     // Our own server accepts every offer our client makes.
     for bits in 8..=15 {
-        let config = DeflateConfig::default()
+        let config = takeover()
             .server_max_window_bits(bits)
             .client_max_window_bits(bits);
-        let (c, s) = negotiate(&config, &DeflateConfig::default());
+        let (c, s) = negotiate(&config, &takeover());
         assert_eq!(
             (c.server_max_window_bits, c.client_max_window_bits),
             (bits, bits)
@@ -818,29 +850,21 @@ fn context_takeover_shrinks_repeated_messages_and_no_context_takeover_does_not()
             .collect();
         (from_client, from_server)
     };
-    let (c, s) = sizes(DeflateConfig::default(), DeflateConfig::default());
+    let (c, s) = sizes(takeover(), takeover());
     assert!(c[1] < c[0] / 4 && c[2] < c[0] / 4, "{c:?}");
     assert!(s[1] < s[0] / 4 && s[2] < s[0] / 4, "{s:?}");
 
     // Each setting from its own end, or asked for by the other.
-    let from_either_end = |config: DeflateConfig| {
-        [
-            (config.clone(), DeflateConfig::default()),
-            (DeflateConfig::default(), config),
-        ]
-    };
+    let from_either_end =
+        |config: DeflateConfig| [(config.clone(), takeover()), (takeover(), config)];
     // The server resets (asked by the client, or by its own choice).
-    for (client, server) in
-        from_either_end(DeflateConfig::default().server_no_context_takeover(true))
-    {
+    for (client, server) in from_either_end(takeover().server_no_context_takeover(true)) {
         let (c, s) = sizes(client, server);
         assert!(c[1] < c[0] / 4, "{c:?}");
         assert!(s[0] == s[1] && s[1] == s[2], "{s:?}");
     }
     // The client resets (its own promise, or asked by the server).
-    for (client, server) in
-        from_either_end(DeflateConfig::default().client_no_context_takeover(true))
-    {
+    for (client, server) in from_either_end(takeover().client_no_context_takeover(true)) {
         let (c, s) = sizes(client, server);
         assert!(c[0] == c[1] && c[1] == c[2], "{c:?}");
         assert!(s[1] < s[0] / 4, "{s:?}");
@@ -1586,20 +1610,15 @@ fn a_prepared_message_is_compressed_once_for_connections_without_context_takeove
     assert_eq!(fronts[0], fronts[1]);
 }
 
-/// A server connection's heap with deflate negotiated at `bits` both ways
-/// (and no context takeover both ways when `nct`): after a 2,000-byte JSON
+/// A server connection's heap with deflate negotiated by `config` at both
+/// ends: after a 2,000-byte JSON
 /// message each way ("active"), then after `release_idle_buffers`
 /// ("idle"). Only what the server does is measured: the client works
 /// outside the measurement, and the thread's shared compressor (see
 /// `src/extensions/deflate/shared.rs`) is made before it, as it belongs to
 /// the thread, not to a connection.
-fn server_memory(bits: u8, nct: bool) -> (isize, isize) {
-    let config = DeflateConfig::default()
-        .server_max_window_bits(bits)
-        .client_max_window_bits(bits)
-        .server_no_context_takeover(nct)
-        .client_no_context_takeover(nct);
-    let (client_params, server_params) = negotiate(&config, &config);
+fn server_memory(config: &DeflateConfig) -> (isize, isize) {
+    let (client_params, server_params) = negotiate(config, config);
     let message = json_text(2000);
     drop(wsproto::PreparedMessage::text(message.clone()).compressed_for(&server_params));
     let mut client = Connection::new(Role::Client, Config::default());
@@ -1628,13 +1647,51 @@ fn server_memory(bits: u8, nct: bool) -> (isize, isize) {
 }
 
 /// What a deflate connection holds while active and once idle, at every
-/// window size, with and without context takeover (printed with
-/// `--nocapture` for `docs/deflate.md`).
+/// window size: with the defaults (the server keeping 4 KiB of context, the
+/// client asked for no context takeover), with a compressor of its own
+/// keeping the whole window and context taken over both ways (the defaults
+/// before memory was made configurable, memory level 8 as zlib's), and
+/// with no context takeover both ways. Printed with `--nocapture` for
+/// `docs/deflate.md`.
 #[test]
 fn memory_active_and_idle_per_window() {
-    for nct in [false, true] {
+    for bits in 8..=15 {
+        let config = DeflateConfig::default()
+            .server_max_window_bits(bits)
+            .client_max_window_bits(bits);
+        let (active, idle) = server_memory(&config);
+        eprintln!(
+            "window bits {bits:>2}, defaults: active {active:>7} B ({:>6.1} KiB), \
+             idle {idle:>7} B ({:>6.1} KiB)",
+            active as f64 / 1024.0,
+            idle as f64 / 1024.0
+        );
+        assert!(idle <= 4 << 10, "{bits}: idle {idle}");
+        assert!(active <= 64 << 10, "{bits}: active {active}");
+        let whole = config
+            .client_no_context_takeover(false)
+            .context_size(usize::MAX)
+            .memory_level(8);
+        let (active, idle) = server_memory(&whole);
+        eprintln!(
+            "window bits {bits:>2}, whole window, memory level 8: active {active:>7} B \
+             ({:>6.1} KiB), idle {idle:>7} B ({:>6.1} KiB)",
+            active as f64 / 1024.0,
+            idle as f64 / 1024.0
+        );
+        // Both contexts kept: the decompressor, and the compressor but at
+        // 8 bits (stored blocks, which refer to nothing, need none).
+        let kept = if bits == 8 { 40 << 10 } else { 150 << 10 };
+        assert!(idle > kept, "{bits}: idle {idle}");
+    }
+    for nct in [true] {
         for bits in 8..=15 {
-            let (active, idle) = server_memory(bits, nct);
+            let config = DeflateConfig::default()
+                .server_max_window_bits(bits)
+                .client_max_window_bits(bits)
+                .server_no_context_takeover(nct)
+                .client_no_context_takeover(nct);
+            let (active, idle) = server_memory(&config);
             eprintln!(
                 "window bits {bits:>2}, no context takeover {nct:>5}: \
                  active {active:>7} B ({:>6.1} KiB), idle {idle:>7} B ({:>6.1} KiB)",
@@ -1726,7 +1783,11 @@ fn memory_level_sizes_the_compressor() {
     let json = json_text(100_000);
     let mut sizes = Vec::new();
     for memory_level in [1u8, 4, 8, 9] {
-        let config = DeflateConfig::default().level(6).memory_level(memory_level);
+        // A compressor of the connection's own: the whole window as context.
+        let config = DeflateConfig::default()
+            .level(6)
+            .memory_level(memory_level)
+            .context_size(usize::MAX);
         let (client_params, server_params) = negotiate(&config, &config);
         assert_eq!(
             (client_params.memory_level, server_params.memory_level),
@@ -1758,4 +1819,52 @@ fn memory_level_sizes_the_compressor() {
     eprintln!("compressor and output space by memory level 1, 4, 8, 9: {sizes:?}");
     assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
     assert!(sizes[2] - sizes[0] > 100 << 10, "{sizes:?}");
+}
+
+/// The defaults keep the last 4 KiB sent as context, through the thread's
+/// compressor: a long run of whole and streamed messages of every size
+/// (under, at and over the context), some repeated, with idle releases
+/// between them, arrives intact; a message repeated right after itself
+/// costs a few bytes when it fits the context, and each connection's bytes
+/// are its own (two connections interleaved on one thread).
+#[test]
+fn recent_context_through_the_shared_compressor_round_trips() {
+    let config = eager();
+    let (mut client_a, mut server_a) = deflate_pair(Config::default(), &config, &config);
+    let (mut client_b, mut server_b) = deflate_pair(Config::default(), &config, &config);
+    for i in 0..40usize {
+        let len = [10, 1000, 4095, 4096, 4097, 9000, 70_000][i % 7];
+        let json = json_text(len + i);
+        for (server, client) in [
+            (&mut server_a, &mut client_a),
+            (&mut server_b, &mut client_b),
+        ] {
+            if i % 4 == 1 {
+                let (head, tail) = json.split_at(json.len() / 2);
+                server
+                    .send_fragment(MessageKind::Text, head.as_bytes(), false)
+                    .unwrap();
+                server
+                    .send_fragment(MessageKind::Text, tail.as_bytes(), true)
+                    .unwrap();
+            } else {
+                server.send_text(json.as_str()).unwrap();
+            }
+            let wire = drain_output(server);
+            client.handle_input(&wire);
+            assert_eq!(events(client), (vec![text(&json)], None), "{i} {len}");
+            // The same again: all of it in the context when it fits.
+            server.send_text(json.as_str()).unwrap();
+            let again = drain_output(server);
+            if json.len() <= 4096 - 10 && json.len() > 500 {
+                assert!(again.len() < 40, "{i} {len}: {}", again.len());
+            }
+            client.handle_input(&again);
+            assert_eq!(events(client), (vec![text(&json)], None), "{i} {len}");
+            if i % 10 == 9 {
+                server.release_idle_buffers();
+                client.release_idle_buffers();
+            }
+        }
+    }
 }

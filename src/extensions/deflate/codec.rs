@@ -11,6 +11,7 @@ use zlib_rs::{
     Strategy,
 };
 
+use super::context::Recent;
 use super::DeflateParams;
 use crate::error::ProtocolError;
 use crate::frame::{FrameHeader, OpCode, Rsv};
@@ -117,23 +118,41 @@ impl DeflateCodec {
 
 /// The sending half: compresses whole messages (or streamed pieces).
 ///
-/// Its zlib state (128 KiB of hash table, the window and its chain, the
-/// pending buffers: 245-371 KiB with zlib-rs) is made when first needed.
-/// Without context takeover a whole message is compressed by the thread's
-/// shared compressor ([`shared`](super::shared)) and this one never makes
-/// its own; only a streamed message (`send_fragment`), whose pieces must
-/// share one context across calls, does, and
-/// [`release_idle`](Self::release_idle) lets it go once the message ended.
+/// A zlib compressor takes 134-260 KiB with zlib-rs (window bits 9-15, a
+/// 128 KiB hash table whatever the memory level), so a connection keeps
+/// one of its own only when it keeps its whole window as context
+/// ([`Context::Whole`]). Otherwise a whole message is compressed by the
+/// thread's compressor ([`shared`](super::shared)), from an empty window or
+/// from the last bytes sent ([`Context::Recent`]); only a streamed message
+/// (`send_fragment`), whose pieces share one context across calls, makes
+/// one of its own for its length.
 pub(crate) struct Compressor {
     /// The connection's own zlib state, when made.
     own: Option<Box<Compress>>,
     /// The window and level it is made with.
     key: SharedKey,
+    context: Context,
+    /// No context takeover agreed: every message is the same bytes from
+    /// every compressor with the same key (see [`SharedKey`]).
     reset_each_message: bool,
     /// A streamed message was begun and not ended: its context is live.
     in_message: bool,
     min_size: usize,
     out: BytesMut,
+}
+
+/// What the compressor keeps of the messages it sent, for the next ones.
+#[derive(Debug)]
+enum Context {
+    /// Nothing: no context takeover (RFC 7692 §7.1.1.1), or stored blocks,
+    /// which never refer back. The thread's compressor does every message.
+    Empty,
+    /// The last bytes sent (`DeflateConfig::context_size` of them, less
+    /// than the window), set as the thread's compressor's dictionary.
+    Recent(Recent),
+    /// The whole window, in a compressor of the connection's own, made on
+    /// the first message and kept: the fastest, and the most memory.
+    Whole,
 }
 
 /// What a sender's compressed message depends on when no context is taken
@@ -172,7 +191,7 @@ impl core::fmt::Debug for Compressor {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Compressor")
             .field("key", &self.key)
-            .field("reset_each_message", &self.reset_each_message)
+            .field("context", &self.context)
             .field("allocated", &self.own.is_some())
             .finish()
     }
@@ -188,6 +207,13 @@ impl Compressor {
         } else {
             (u8::try_from(params.level.min(9)).unwrap_or(9), bits.min(15))
         };
+        let context = match params.context_size {
+            _ if reset || level == 0 => Context::Empty,
+            0 => Context::Empty,
+            size if size >= MAX_WINDOW => Context::Whole,
+            // More than the window could not be referred to.
+            size => Context::Recent(Recent::new(size.min(1 << bits))),
+        };
         Compressor {
             own: None,
             key: SharedKey {
@@ -195,6 +221,7 @@ impl Compressor {
                 level,
                 memory_level: params.memory_level.clamp(1, 9),
             },
+            context,
             reset_each_message: reset,
             in_message: false,
             min_size: params.min_compress_size,
@@ -211,18 +238,47 @@ impl Compressor {
     /// flush's tail is removed (§7.2.1) and the context reset if agreed.
     pub(crate) fn compress(&mut self, input: &[u8], is_last: bool) -> BytesMut {
         let out = &mut self.out;
-        if self.reset_each_message && is_last && !self.in_message {
+        let whole_message = is_last && !self.in_message;
+        match &mut self.context {
             // A whole message from an empty window (RFC 7692 §7.1.1.1:
             // "the server [...] MUST start compressing each new message
-            // with an empty LZ77 sliding window"): nothing of this
-            // connection's is needed, so the thread's compressor does it.
-            super::shared::with(self.key, |compress| deflate(compress, input, true, out));
-        } else {
-            let key = self.key;
-            let compress = self.own.get_or_insert_with(|| Box::new(key.compressor()));
-            deflate(compress, input, is_last, out);
-            if is_last && self.reset_each_message {
-                compress.reset();
+            // with an empty LZ77 sliding window"), or from the last bytes
+            // sent: nothing of the connection's zlib state is needed, so
+            // the thread's compressor does it.
+            Context::Empty if whole_message => {
+                super::shared::with(self.key, |compress| deflate(compress, input, true, out));
+            }
+            Context::Recent(recent) if whole_message => {
+                super::shared::with(self.key, |compress| {
+                    recent.prime(compress);
+                    deflate(compress, input, true, out);
+                });
+                recent.remember(input);
+            }
+            // A streamed message, or the whole window kept.
+            context => {
+                let key = self.key;
+                let compress = self.own.get_or_insert_with(|| {
+                    let mut compress = Box::new(key.compressor());
+                    if let Context::Recent(recent) = context {
+                        recent.prime(&mut compress);
+                    }
+                    compress
+                });
+                deflate(compress, input, is_last, out);
+                match context {
+                    Context::Empty if is_last => compress.reset(),
+                    Context::Recent(recent) => {
+                        recent.remember(input);
+                        // Whole messages after this one go through the
+                        // thread's compressor: this one's window would be
+                        // stale for the next streamed message.
+                        if is_last {
+                            self.own = None;
+                        }
+                    }
+                    _ => {}
+                }
             }
         }
         self.in_message = !is_last;
@@ -235,11 +291,12 @@ impl Compressor {
         message
     }
 
-    /// Lets the zlib state go when it has no context to keep: no context
-    /// takeover, and no streamed message under way. The next message makes
-    /// it again (or uses the thread's, see [`compress`](Self::compress)).
+    /// Lets the zlib state go when it has no context to keep (all but
+    /// [`Context::Whole`]) and no streamed message is under way. The next
+    /// message makes it again (or uses the thread's, see
+    /// [`compress`](Self::compress)).
     pub(crate) fn release_idle(&mut self) {
-        if self.reset_each_message && !self.in_message {
+        if !matches!(self.context, Context::Whole) && !self.in_message {
             self.own = None;
         }
         if self.out.is_empty() {
@@ -247,6 +304,11 @@ impl Compressor {
         }
     }
 }
+
+/// The largest LZ77 window, 2^15 bytes (RFC 7692 §7.1.2.1: window bits
+/// 8 to 15): asked to keep this much context or more, a connection keeps a
+/// compressor of its own with its whole window (see [`Context::Whole`]).
+pub(crate) const MAX_WINDOW: usize = 1 << 15;
 
 /// Output room is added in steps of this as zlib fills it: a message that
 /// compresses well never reserves its uncompressed size.
@@ -530,6 +592,7 @@ mod tests {
                     client_max_window_bits: bits,
                     level,
                     memory_level,
+                    context_size: usize::MAX,
                     min_compress_size: 0,
                 };
                 let mut c = Compressor::new(Role::Client, &params);
