@@ -14,34 +14,39 @@
 //! A connection that negotiated nothing allocates nothing for compression
 //! (`Connection::new` allocates nothing at all). One that did makes its
 //! zlib-rs state when first needed, not in
-//! [`Connection::enable_deflate`](crate::Connection::enable_deflate):
+//! [`Connection::enable_deflate`](crate::Connection::enable_deflate), and
+//! the defaults are chosen so that it keeps little of it:
 //!
-//! - The compressor (245 KiB at 8 or 9 window bits, 259 KiB at 12, 371 KiB
-//!   at 15: a 128 KiB hash table and the pending buffers are fixed, the
-//!   window and its chain scale with 2^window_bits) is made on the first
-//!   message sent with context takeover, and kept: it holds the context.
-//!   Without context takeover (`server_no_context_takeover` on a server,
-//!   `client_no_context_takeover` on a client) a whole message is
-//!   compressed by one compressor per thread, shared by every connection
-//!   (see `shared`), so the connection holds none; a streamed message
-//!   (`send_fragment`) makes one of its own, which
-//!   [`Connection::release_idle_buffers`](crate::Connection::release_idle_buffers)
-//!   lets go once the message ended.
+//! - A zlib-rs compressor takes 134-260 KiB at window bits 9-15 with
+//!   [`memory_level`](DeflateConfig::memory_level) 1 (245-371 KiB at
+//!   zlib's 8): a 128 KiB hash table whatever the settings, and the window
+//!   and its chain. So a connection keeps none by default: each whole
+//!   message is compressed by one compressor per thread (see `shared`),
+//!   from an empty window without context takeover, or else from the last
+//!   [`context_size`](DeflateConfig::context_size) bytes sent (4 KiB, see
+//!   `context`), set as its dictionary. A `context_size` of 32 KiB or
+//!   more keeps a compressor of the connection's own with its whole
+//!   window, made on the first message: faster, a better ratio, and the
+//!   memory above for the connection's life. A streamed message
+//!   (`send_fragment`) makes one of its own for its length.
 //! - The decompressor (47 KiB whatever the window) is made on the first
-//!   compressed message received, and let go by `release_idle_buffers`
-//!   between messages when the peer takes no context over.
+//!   compressed message received, and
+//!   [`Connection::release_idle_buffers`](crate::Connection::release_idle_buffers)
+//!   lets it go between messages when the peer takes no context over,
+//!   which a server asks by default (`client_no_context_takeover`).
 //!
-//! So a server with no context takeover both ways holds about 54 KiB while
-//! it receives (the decompressor and the buffers) and nothing of deflate's
-//! once idle and released; with context takeover it holds 292-418 KiB
-//! (window 8-15) for its life. `docs/deflate.md` has the measured table.
-//! Receiving then keeps an inflate buffer the size of the largest message
-//! seen, as the receive buffer does without compression, and sending keeps
-//! at most 32 KiB of compressor output space. A compressed frame is
-//! buffered whole before it is inflated (unless fragments are delivered as
-//! they arrive), so its length is held from its header to what the rest of
-//! the message can take compressed (`max_compressed_len`): the message
-//! limit, plus an eighth, plus 1 KiB.
+//! Measured (`tests/deflate.rs`; the table is in `docs/deflate.md`): a
+//! server at the defaults holds 54-58 KiB after a message each way and at
+//! most 4 KiB (its context) after `release_idle_buffers`; with a
+//! compressor of its own and context taken over both ways, 299-427 KiB
+//! and 292-418 KiB. Receiving keeps an inflate buffer the size of the
+//! largest message seen, as the receive buffer does without compression,
+//! and sending keeps at most 32 KiB of compressor output space; both go
+//! with `release_idle_buffers`. A compressed frame is buffered whole
+//! before it is inflated (unless fragments are delivered as they arrive),
+//! so its length is held from its header to what the rest of the message
+//! can take compressed (`max_compressed_len`): the message limit, plus an
+//! eighth, plus 1 KiB.
 
 use alloc::string::ToString;
 use alloc::vec::Vec;
@@ -67,7 +72,12 @@ pub struct DeflateConfig {
     /// compression context after each message.
     pub server_no_context_takeover: bool,
     /// Ask (server) or promise (client) that the client resets its
-    /// compression context after each message.
+    /// compression context after each message. Default on: a server's
+    /// decompressor then keeps nothing between messages (RFC 7692
+    /// §7.1.1.2: a server may ask it in its response, and the client then
+    /// compresses each message from an empty window), at the cost of the
+    /// ratio of what the client sends (2.3x instead of 4.9x on 1 KiB JSON
+    /// messages).
     pub client_no_context_takeover: bool,
     /// The largest LZ77 window, as a power of two (8..=15), the server may
     /// use: a client asks for it, a server uses at most this.
