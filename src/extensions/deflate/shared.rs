@@ -6,7 +6,7 @@
 //! on nothing the connection sent before, so the compressor that makes it
 //! need not be the connection's: every connection of a thread borrows the
 //! thread's, for the length of one whole message, and leaves it reset.
-//! A connection then holds no compressor at all (245-371 KiB with zlib-rs),
+//! A connection then holds no compressor at all (134-260 KiB with zlib-rs),
 //! which is what lets many thousands of them compress; the thread holds one
 //! per window and level in use (at most [`KEYS`], the most recent kept).
 //!
