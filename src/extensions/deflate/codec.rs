@@ -147,8 +147,8 @@ enum Context {
     /// Nothing: no context takeover (RFC 7692 §7.1.1.1), or stored blocks,
     /// which never refer back. The thread's compressor does every message.
     Empty,
-    /// The last bytes sent (`DeflateConfig::context_size` of them, less
-    /// than the window), set as the thread's compressor's dictionary.
+    /// The last bytes sent (`DeflateConfig::context_size` of them, at most
+    /// the window), set as the thread's compressor's dictionary.
     Recent(Recent),
     /// The whole window, in a compressor of the connection's own, made on
     /// the first message and kept: the fastest, and the most memory.
@@ -156,10 +156,11 @@ enum Context {
 }
 
 /// What a sender's compressed message depends on when no context is taken
-/// over: the window, the level and the memory level. Messages compressed by any compressor
-/// made with the same key, each from a fresh context, are the same bytes,
-/// so one compression can serve every connection with that key (a
-/// prepared message) and one compressor every such connection of a thread.
+/// over: the window, the level and the memory level. Messages compressed
+/// by any compressor made with the same key, each from a fresh context,
+/// are the same bytes, so one compression can serve every connection with
+/// that key (a prepared message) and one compressor every such connection
+/// of a thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct SharedKey {
     /// 9..=15 (zlib cannot deflate with 8, see [`Compressor::new`]).
@@ -208,8 +209,7 @@ impl Compressor {
             (u8::try_from(params.level.min(9)).unwrap_or(9), bits.min(15))
         };
         let context = match params.context_size {
-            _ if reset || level == 0 => Context::Empty,
-            0 => Context::Empty,
+            size if reset || level == 0 || size == 0 => Context::Empty,
             size if size >= MAX_WINDOW => Context::Whole,
             // More than the window could not be referred to.
             size => Context::Recent(Recent::new(size.min(1 << bits))),
