@@ -99,6 +99,14 @@ fn eager() -> DeflateConfig {
     DeflateConfig::default().min_compress_size(0)
 }
 
+/// The defaults with context takeover asked of neither end: the
+/// configuration the negotiation tests start from (the default asks the
+/// client for `client_no_context_takeover`, see
+/// `defaults_ask_the_client_for_no_context_takeover`).
+fn takeover() -> DeflateConfig {
+    DeflateConfig::default().client_no_context_takeover(false)
+}
+
 /// Runs the handshake's negotiation through the header syntax, as it goes
 /// on the wire: the client's offer, the server's choice, the client's check.
 fn negotiate(client: &DeflateConfig, server: &DeflateConfig) -> (DeflateParams, DeflateParams) {
@@ -415,9 +423,7 @@ fn a_server_inflates_a_masked_compressed_hello() {
 
 #[test]
 fn server_accepts_a_plain_offer_with_a_plain_response() {
-    let (response, params) = DeflateConfig::default()
-        .negotiate(&offers("permessage-deflate"))
-        .unwrap();
+    let (response, params) = takeover().negotiate(&offers("permessage-deflate")).unwrap();
     assert_eq!(response.to_string(), "permessage-deflate");
     assert_eq!(
         params,
@@ -430,13 +436,13 @@ fn server_accepts_a_plain_offer_with_a_plain_response() {
             .min_compress_size(32)
     );
     // The name is case-insensitive.
-    assert!(DeflateConfig::default()
+    assert!(takeover()
         .negotiate(&offers("Permessage-Deflate"))
         .is_some());
-    assert!(DeflateConfig::default()
+    assert!(takeover()
         .negotiate(&offers("x-webkit-deflate-frame"))
         .is_none());
-    assert!(DeflateConfig::default().negotiate(&[]).is_none());
+    assert!(takeover().negotiate(&[]).is_none());
 }
 
 #[test]
@@ -480,14 +486,14 @@ fn server_picks_the_first_acceptable_offer() {
         "x-foo, permessage-deflate; bogus, permessage-deflate; server_max_window_bits=10, \
          permessage-deflate; server_max_window_bits=12",
     );
-    let (response, params) = DeflateConfig::default().negotiate(&list).unwrap();
+    let (response, params) = takeover().negotiate(&list).unwrap();
     assert_eq!(
         response.to_string(),
         "permessage-deflate; server_max_window_bits=10"
     );
     assert_eq!(params.server_max_window_bits, 10);
     // A quoted value is the same value (§9.1).
-    let (response, _) = DeflateConfig::default()
+    let (response, _) = takeover()
         .negotiate(&offers("permessage-deflate; server_max_window_bits=\"11\""))
         .unwrap();
     assert_eq!(
@@ -498,7 +504,7 @@ fn server_picks_the_first_acceptable_offer() {
 
 #[test]
 fn server_honours_server_max_window_bits() {
-    let server = |bits: u8| DeflateConfig::default().server_max_window_bits(bits);
+    let server = |bits: u8| takeover().server_max_window_bits(bits);
     // §7.1.2.1: asked for a window, the server uses at most it and says so.
     for (offer, ours, expected) in [
         ("permessage-deflate; server_max_window_bits=10", 15, 10),
@@ -523,7 +529,7 @@ fn server_honours_server_max_window_bits() {
 
 #[test]
 fn server_honours_client_max_window_bits() {
-    let server = |bits: u8| DeflateConfig::default().client_max_window_bits(bits);
+    let server = |bits: u8| takeover().client_max_window_bits(bits);
     for (offer, ours, response, expected) in [
         // Without a value: the server may name a window, or not.
         (
@@ -567,7 +573,7 @@ fn server_honours_client_max_window_bits() {
 
 #[test]
 fn server_adds_no_context_takeover_as_configured_or_asked() {
-    let config = DeflateConfig::default()
+    let config = takeover()
         .server_no_context_takeover(true)
         .client_no_context_takeover(true);
     let (response, params) = config.negotiate(&offers("permessage-deflate")).unwrap();
@@ -577,7 +583,7 @@ fn server_adds_no_context_takeover_as_configured_or_asked() {
     );
     assert!(params.server_no_context_takeover && params.client_no_context_takeover);
     // Asked by the client: the server must agree (§7.1.1.1).
-    let (response, params) = DeflateConfig::default()
+    let (response, params) = takeover()
         .negotiate(&offers("permessage-deflate; server_no_context_takeover"))
         .unwrap();
     assert_eq!(
@@ -586,7 +592,7 @@ fn server_adds_no_context_takeover_as_configured_or_asked() {
     );
     assert!(params.server_no_context_takeover);
     // The client's own hint needs no answer.
-    let (response, _) = DeflateConfig::default()
+    let (response, _) = takeover()
         .negotiate(&offers("permessage-deflate; client_no_context_takeover"))
         .unwrap();
     assert_eq!(response.to_string(), "permessage-deflate");
@@ -594,13 +600,39 @@ fn server_adds_no_context_takeover_as_configured_or_asked() {
 
 // ----- negotiation: the client ------------------------------------------------
 
+/// The defaults are chosen for many connections: a server asks the client
+/// not to take its context over (so the server's decompressor holds
+/// nothing between messages), and a client promises it; the server's own
+/// messages keep the last 4 KiB sent as context.
+#[test]
+fn defaults_ask_the_client_for_no_context_takeover() {
+    let config = DeflateConfig::default();
+    assert!(config.client_no_context_takeover && !config.server_no_context_takeover);
+    assert_eq!((config.memory_level, config.context_size), (1, 4096));
+    assert_eq!(
+        config.offer().to_string(),
+        "permessage-deflate; client_no_context_takeover; client_max_window_bits"
+    );
+    // A browser's offer.
+    let (response, params) = config
+        .negotiate(&offers("permessage-deflate; client_max_window_bits"))
+        .unwrap();
+    assert_eq!(
+        response.to_string(),
+        "permessage-deflate; client_no_context_takeover"
+    );
+    assert!(params.client_no_context_takeover && !params.server_no_context_takeover);
+    let (client, server) = negotiate(&config, &config);
+    assert_eq!(client, server);
+}
+
 #[test]
 fn client_offers_what_it_is_configured_for() {
     assert_eq!(
-        DeflateConfig::default().offer().to_string(),
+        takeover().offer().to_string(),
         "permessage-deflate; client_max_window_bits"
     );
-    let config = DeflateConfig::default()
+    let config = takeover()
         .server_no_context_takeover(true)
         .client_no_context_takeover(true)
         .server_max_window_bits(10)
@@ -612,10 +644,10 @@ fn client_offers_what_it_is_configured_for() {
     );
     // Our own server accepts every offer our client makes.
     for bits in 8..=15 {
-        let config = DeflateConfig::default()
+        let config = takeover()
             .server_max_window_bits(bits)
             .client_max_window_bits(bits);
-        let (c, s) = negotiate(&config, &DeflateConfig::default());
+        let (c, s) = negotiate(&config, &takeover());
         assert_eq!(
             (c.server_max_window_bits, c.client_max_window_bits),
             (bits, bits)
@@ -818,29 +850,21 @@ fn context_takeover_shrinks_repeated_messages_and_no_context_takeover_does_not()
             .collect();
         (from_client, from_server)
     };
-    let (c, s) = sizes(DeflateConfig::default(), DeflateConfig::default());
+    let (c, s) = sizes(takeover(), takeover());
     assert!(c[1] < c[0] / 4 && c[2] < c[0] / 4, "{c:?}");
     assert!(s[1] < s[0] / 4 && s[2] < s[0] / 4, "{s:?}");
 
     // Each setting from its own end, or asked for by the other.
-    let from_either_end = |config: DeflateConfig| {
-        [
-            (config.clone(), DeflateConfig::default()),
-            (DeflateConfig::default(), config),
-        ]
-    };
+    let from_either_end =
+        |config: DeflateConfig| [(config.clone(), takeover()), (takeover(), config)];
     // The server resets (asked by the client, or by its own choice).
-    for (client, server) in
-        from_either_end(DeflateConfig::default().server_no_context_takeover(true))
-    {
+    for (client, server) in from_either_end(takeover().server_no_context_takeover(true)) {
         let (c, s) = sizes(client, server);
         assert!(c[1] < c[0] / 4, "{c:?}");
         assert!(s[0] == s[1] && s[1] == s[2], "{s:?}");
     }
     // The client resets (its own promise, or asked by the server).
-    for (client, server) in
-        from_either_end(DeflateConfig::default().client_no_context_takeover(true))
-    {
+    for (client, server) in from_either_end(takeover().client_no_context_takeover(true)) {
         let (c, s) = sizes(client, server);
         assert!(c[0] == c[1] && c[1] == c[2], "{c:?}");
         assert!(s[1] < s[0] / 4, "{s:?}");
@@ -1457,61 +1481,70 @@ fn memory_per_connection() {
     eprintln!("no deflate: {plain} bytes after new, {plain_in_use} after a message each way");
     // A connection without deflate allocates nothing up front.
     assert_eq!(plain, 0);
-    let mut last = 0;
     for bits in [8, 9, 12, 15] {
         let (start, in_use) = connection_memory(Some(bits));
-        let scratch = in_use - start - plain_in_use;
+        let codec_and_scratch = in_use - plain_in_use;
         eprintln!(
-            "window bits {bits}: {start} bytes ({:.1} KiB) after enable_deflate; \
-             after a 100 kB message each way {in_use} bytes, {scratch} more than \
-             the codec and a plain connection",
-            start as f64 / 1024.0
+            "window bits {bits}: {start} bytes after enable_deflate; \
+             after a 100 kB message each way {in_use} bytes, {codec_and_scratch} \
+             more than a plain connection"
         );
-        assert!(start >= last, "memory grows with the window");
-        assert!(start < 450 << 10, "{bits}: {start}");
-        // Scratch space: the inflate buffer (the largest message so far, as
-        // the receive buffer is without deflate) and at most 32 KiB of
-        // compressor output.
-        assert!(scratch < 320 << 10, "{bits}: {scratch}");
-        last = start;
+        // The codec's state is made when first used.
+        assert_eq!(start, 0, "{bits}");
+        // The codec (under 450 KiB) and its scratch space: the inflate
+        // buffer (the largest message so far, as the receive buffer is
+        // without deflate) and at most 32 KiB of compressor output.
+        assert!(
+            codec_and_scratch < (450 + 320) << 10,
+            "{bits}: {codec_and_scratch}"
+        );
     }
 }
 
-/// The compressor and decompressor alone, as `Compressor::new` and
-/// `Decompressor::new` build them (zlib-rs through flate2), for the split
-/// documented in `src/extensions/deflate/mod.rs`.
+/// The compressor and decompressor alone, as `SharedKey::compressor` and
+/// `Decompressor` build them (zlib-rs), for the split documented in
+/// `src/extensions/deflate/mod.rs`: the compressor at zlib's default memory
+/// level (8) and at ours (1).
 #[test]
 fn memory_of_the_codec_halves() {
-    use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
+    use zlib_rs::{Deflate, DeflateFlush, Inflate, InflateFlush};
     for bits in [9u8, 12, 15] {
-        let (mut compress, c_start, _) = measure(|| {
-            Box::new(Compress::new_with_window_bits(
-                Compression::new(1),
-                false,
-                bits,
-            ))
-        });
-        let (mut decompress, d_start, _) =
-            measure(|| Box::new(Decompress::new_with_window_bits(false, bits)));
-        let input = json_text(10_000);
-        let mut out = vec![0; 20_000];
-        let (_, c_used, _) = measure(|| {
-            compress
-                .compress(input.as_bytes(), &mut out, FlushCompress::Sync)
-                .unwrap()
-        });
-        let n = compress.total_out() as usize;
-        let mut back = vec![0; 20_000];
-        let (_, d_used, _) = measure(|| {
-            decompress
-                .decompress(&out[..n], &mut back, FlushDecompress::Sync)
-                .unwrap()
-        });
-        eprintln!(
-            "window bits {bits}: compressor {c_start} (+{c_used} in use), decompressor {d_start} (+{d_used} in use)"
-        );
-        assert!(c_start + c_used < 400 << 10);
-        assert!(d_start + d_used < 100 << 10);
+        let mut sizes = Vec::new();
+        for memory_level in [8, 1] {
+            let (mut compress, c_start, _) = measure(|| {
+                Box::new(Deflate::new_with_config(zlib_rs::DeflateConfig {
+                    level: 1,
+                    window_bits: -i32::from(bits),
+                    mem_level: memory_level,
+                    ..zlib_rs::DeflateConfig::default()
+                }))
+            });
+            let (mut decompress, d_start, _) = measure(|| Box::new(Inflate::new(false, bits)));
+            let input = json_text(10_000);
+            let mut out = vec![0; 20_000];
+            let (_, c_used, _) = measure(|| {
+                compress
+                    .compress(input.as_bytes(), &mut out, DeflateFlush::SyncFlush)
+                    .unwrap()
+            });
+            let n = compress.total_out() as usize;
+            let mut back = vec![0; 20_000];
+            let (_, d_used, _) = measure(|| {
+                decompress
+                    .decompress(&out[..n], &mut back, InflateFlush::SyncFlush)
+                    .unwrap()
+            });
+            assert_eq!(&back[..decompress.total_out() as usize], input.as_bytes());
+            eprintln!(
+                "window bits {bits}, memory level {memory_level}: compressor {c_start} \
+                 (+{c_used} in use), decompressor {d_start} (+{d_used} in use)"
+            );
+            assert!(c_start + c_used < 400 << 10);
+            assert!(d_start + d_used < 100 << 10);
+            sizes.push(c_start + c_used);
+        }
+        // memLevel 1 saves the 112 KiB of pending buffers of level 8.
+        assert!(sizes[0] - sizes[1] > 100 << 10, "{bits}: {sizes:?}");
     }
 }
 
@@ -1575,4 +1608,263 @@ fn a_prepared_message_is_compressed_once_for_connections_without_context_takeove
         fronts.push(front.as_ptr());
     }
     assert_eq!(fronts[0], fronts[1]);
+}
+
+/// A server connection's heap with deflate negotiated by `config` at both
+/// ends: after a 2,000-byte JSON
+/// message each way ("active"), then after `release_idle_buffers`
+/// ("idle"). Only what the server does is measured: the client works
+/// outside the measurement, and the thread's shared compressor (see
+/// `src/extensions/deflate/shared.rs`) is made before it, as it belongs to
+/// the thread, not to a connection.
+fn server_memory(config: &DeflateConfig) -> (isize, isize) {
+    let (client_params, server_params) = negotiate(config, config);
+    let message = json_text(2000);
+    drop(wsproto::PreparedMessage::text(message.clone()).compressed_for(&server_params));
+    let mut client = Connection::new(Role::Client, Config::default());
+    client.enable_deflate(client_params);
+    let (mut server, mut active, _) = measure(|| {
+        let mut server = Connection::new(Role::Server, Config::default());
+        server.enable_deflate(server_params);
+        server
+    });
+    for _ in 0..2 {
+        client.send_text(&message).unwrap();
+        let wire = drain_output(&mut client);
+        let (reply, held, _) = measure(|| {
+            server.handle_input(&wire);
+            assert_eq!(events(&mut server), (vec![text(&message)], None));
+            server.send_text(&message).unwrap();
+            drain_output(&mut server)
+        });
+        // The reply is the test's, not the server's.
+        active += held - reply.capacity() as isize;
+        client.handle_input(&reply);
+        assert_eq!(events(&mut client), (vec![text(&message)], None));
+    }
+    let ((), released, _) = measure(|| server.release_idle_buffers());
+    (active, active + released)
+}
+
+/// What a deflate connection holds while active and once idle, at every
+/// window size: with the defaults (the server keeping 4 KiB of context, the
+/// client asked for no context takeover), with a compressor of its own
+/// keeping the whole window and context taken over both ways (the defaults
+/// before memory was made configurable, memory level 8 as zlib's), and
+/// with no context takeover both ways. Printed with `--nocapture` for
+/// `docs/deflate.md`.
+#[test]
+fn memory_active_and_idle_per_window() {
+    for bits in 8..=15 {
+        let config = DeflateConfig::default()
+            .server_max_window_bits(bits)
+            .client_max_window_bits(bits);
+        let (active, idle) = server_memory(&config);
+        eprintln!(
+            "window bits {bits:>2}, defaults: active {active:>7} B ({:>6.1} KiB), \
+             idle {idle:>7} B ({:>6.1} KiB)",
+            active as f64 / 1024.0,
+            idle as f64 / 1024.0
+        );
+        assert!(idle <= 4 << 10, "{bits}: idle {idle}");
+        assert!(active <= 64 << 10, "{bits}: active {active}");
+        let whole = config
+            .client_no_context_takeover(false)
+            .context_size(usize::MAX)
+            .memory_level(8);
+        let (active, idle) = server_memory(&whole);
+        eprintln!(
+            "window bits {bits:>2}, whole window, memory level 8: active {active:>7} B \
+             ({:>6.1} KiB), idle {idle:>7} B ({:>6.1} KiB)",
+            active as f64 / 1024.0,
+            idle as f64 / 1024.0
+        );
+        // Both contexts kept: the decompressor, and the compressor but at
+        // 8 bits (stored blocks, which refer to nothing, need none).
+        let kept = if bits == 8 { 40 << 10 } else { 150 << 10 };
+        assert!(idle > kept, "{bits}: idle {idle}");
+    }
+    for nct in [true] {
+        for bits in 8..=15 {
+            let config = DeflateConfig::default()
+                .server_max_window_bits(bits)
+                .client_max_window_bits(bits)
+                .server_no_context_takeover(nct)
+                .client_no_context_takeover(nct);
+            let (active, idle) = server_memory(&config);
+            eprintln!(
+                "window bits {bits:>2}, no context takeover {nct:>5}: \
+                 active {active:>7} B ({:>6.1} KiB), idle {idle:>7} B ({:>6.1} KiB)",
+                active as f64 / 1024.0,
+                idle as f64 / 1024.0
+            );
+            assert!(idle <= active, "{bits} {nct}: {idle} > {active}");
+            if nct {
+                // Nothing to keep between messages: the connection's codec
+                // state goes with release_idle_buffers, and it never makes
+                // a compressor of its own for whole messages.
+                assert!(idle <= 4 << 10, "{bits}: idle {idle}");
+                assert!(active <= 64 << 10, "{bits}: active {active}");
+            }
+        }
+    }
+}
+
+/// Releasing while a streamed message is under way keeps its context: the
+/// message's later pieces still refer to the earlier ones, on the sending
+/// and on the receiving side, with and without context takeover.
+#[test]
+fn release_idle_buffers_inside_a_message_keeps_its_context() {
+    let json = json_text(3000);
+    let pieces: Vec<&str> = vec![&json[..1000], &json[1000..2000], &json[2000..]];
+    for nct in [false, true] {
+        let config = DeflateConfig::default()
+            .server_no_context_takeover(nct)
+            .client_no_context_takeover(nct);
+        let (mut client, mut server) = deflate_pair(Config::default(), &config, &config);
+        // The same without releasing: the bytes sent must not differ.
+        let (_, mut kept) = deflate_pair(Config::default(), &config, &config);
+        for round in 0..2 {
+            let mut got = Vec::new();
+            for (i, piece) in pieces.iter().enumerate() {
+                let fin = i == pieces.len() - 1;
+                server
+                    .send_fragment(MessageKind::Text, piece.as_bytes(), fin)
+                    .unwrap();
+                kept.send_fragment(MessageKind::Text, piece.as_bytes(), fin)
+                    .unwrap();
+                server.release_idle_buffers();
+                let wire = drain_output(&mut server);
+                assert_eq!(wire, drain_output(&mut kept), "{nct} {round} {i}");
+                // The receiver is handed each frame alone, and releases too.
+                client.handle_input(&wire);
+                client.release_idle_buffers();
+                let (events, error) = events(&mut client);
+                assert_eq!(error, None, "{nct} {round} {i}");
+                got.extend(events);
+            }
+            assert_eq!(got, vec![text(&json)], "{nct} {round}");
+        }
+    }
+}
+
+/// A connection without context takeover compresses a message to the same
+/// bytes whether its state was released in between or not, and whether
+/// another connection on the thread (another window) compressed in between.
+#[test]
+fn released_and_shared_compressors_send_the_same_bytes() {
+    let json = json_text(3000);
+    let config = eager().server_no_context_takeover(true);
+    let (_, mut server) = deflate_pair(Config::default(), &eager(), &config);
+    let other_config = config.clone().server_max_window_bits(10);
+    let (mut other_client, mut other) = deflate_pair(
+        Config::default(),
+        &eager().server_max_window_bits(10),
+        &other_config,
+    );
+    let mut wires = Vec::new();
+    for _ in 0..3 {
+        server.send_text(json.as_str()).unwrap();
+        wires.push(drain_output(&mut server));
+        server.release_idle_buffers();
+        other.send_text(json.as_str()).unwrap();
+        other_client.handle_input(&drain_output(&mut other));
+        assert_eq!(events(&mut other_client), (vec![text(&json)], None));
+    }
+    assert!(wires[0].len() < json.len() / 2);
+    assert!(wires.windows(2).all(|w| w[0] == w[1]));
+}
+
+/// `memory_level` is zlib's memLevel for the sender: carried through the
+/// negotiation into both ends' parameters, it sizes the compressor (112 KiB
+/// apart between 1 and 8) and every level round-trips.
+#[test]
+fn memory_level_sizes_the_compressor() {
+    let json = json_text(100_000);
+    let mut sizes = Vec::new();
+    for memory_level in [1u8, 4, 8, 9] {
+        // A compressor of the connection's own: the whole window as context.
+        let config = DeflateConfig::default()
+            .level(6)
+            .memory_level(memory_level)
+            .context_size(usize::MAX);
+        let (client_params, server_params) = negotiate(&config, &config);
+        assert_eq!(
+            (client_params.memory_level, server_params.memory_level),
+            (memory_level, memory_level)
+        );
+        let mut client = Connection::new(Role::Client, Config::default());
+        client.enable_deflate(client_params);
+        let (mut server, _, _) = measure(|| {
+            let mut server = Connection::new(Role::Server, Config::default());
+            server.enable_deflate(server_params);
+            server
+        });
+        client.send_text(json.as_str()).unwrap();
+        server.handle_input(&drain_output(&mut client));
+        assert_eq!(events(&mut server), (vec![text(&json)], None));
+        let (wire, held, _) = measure(|| {
+            server.send_text(json.as_str()).unwrap();
+            drain_output(&mut server)
+        });
+        assert!(
+            wire.len() < json.len() / 4,
+            "{memory_level}: {}",
+            wire.len()
+        );
+        client.handle_input(&wire);
+        assert_eq!(events(&mut client), (vec![text(&json)], None));
+        sizes.push(held - wire.capacity() as isize);
+    }
+    eprintln!("compressor and output space by memory level 1, 4, 8, 9: {sizes:?}");
+    assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
+    assert!(sizes[2] - sizes[0] > 100 << 10, "{sizes:?}");
+}
+
+/// The defaults keep the last 4 KiB sent as context, through the thread's
+/// compressor: a long run of whole and streamed messages of every size
+/// (under, at and over the context), some repeated, with idle releases
+/// between them, arrives intact; a message repeated right after itself
+/// costs a few bytes when it fits the context, and each connection's bytes
+/// are its own (two connections interleaved on one thread).
+#[test]
+fn recent_context_through_the_shared_compressor_round_trips() {
+    let config = eager();
+    let (mut client_a, mut server_a) = deflate_pair(Config::default(), &config, &config);
+    let (mut client_b, mut server_b) = deflate_pair(Config::default(), &config, &config);
+    for i in 0..40usize {
+        let len = [10, 1000, 4095, 4096, 4097, 9000, 70_000][i % 7];
+        let json = json_text(len + i);
+        for (server, client) in [
+            (&mut server_a, &mut client_a),
+            (&mut server_b, &mut client_b),
+        ] {
+            if i % 4 == 1 {
+                let (head, tail) = json.split_at(json.len() / 2);
+                server
+                    .send_fragment(MessageKind::Text, head.as_bytes(), false)
+                    .unwrap();
+                server
+                    .send_fragment(MessageKind::Text, tail.as_bytes(), true)
+                    .unwrap();
+            } else {
+                server.send_text(json.as_str()).unwrap();
+            }
+            let wire = drain_output(server);
+            client.handle_input(&wire);
+            assert_eq!(events(client), (vec![text(&json)], None), "{i} {len}");
+            // The same again: all of it in the context when it fits.
+            server.send_text(json.as_str()).unwrap();
+            let again = drain_output(server);
+            if json.len() <= 4096 - 10 && json.len() > 500 {
+                assert!(again.len() < 40, "{i} {len}: {}", again.len());
+            }
+            client.handle_input(&again);
+            assert_eq!(events(client), (vec![text(&json)], None), "{i} {len}");
+            if i % 10 == 9 {
+                server.release_idle_buffers();
+                client.release_idle_buffers();
+            }
+        }
+    }
 }

@@ -171,9 +171,11 @@ fn a_websockets_client_asking_for_10_bit_windows_against_our_server() {
         report.offered,
         "permessage-deflate; server_max_window_bits=10; client_max_window_bits=10"
     );
+    // Our default asks the client not to take its context over.
     assert_eq!(
         report.response,
-        "permessage-deflate; server_max_window_bits=10; client_max_window_bits=10"
+        "permessage-deflate; client_no_context_takeover; server_max_window_bits=10; \
+         client_max_window_bits=10"
     );
     assert_eq!(stdout, format!("extensions {}\nok\n", report.response));
     assert_eq!(report.echoed, 7);

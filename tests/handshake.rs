@@ -179,8 +179,10 @@ fn client_and_server_in_memory_with_an_extension() {
         .deflate(server_deflate)
         .header("Set-Cookie", "s=1");
     let accepted = request.accept(accept).unwrap();
-    let reply =
-        ExtensionOffer::new("permessage-deflate").with_param("client_max_window_bits", Some("10"));
+    // The defaults ask the client not to take its context over.
+    let reply = ExtensionOffer::new("permessage-deflate")
+        .with_param("client_no_context_takeover", None::<&str>)
+        .with_param("client_max_window_bits", Some("10"));
     assert_eq!(accepted.negotiated.extensions, std::slice::from_ref(&reply));
     let mut response = Vec::new();
     accepted

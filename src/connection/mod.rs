@@ -649,7 +649,10 @@ impl Connection {
     /// are kept between messages otherwise, so that steady traffic does not
     /// allocate; call this when a connection goes quiet (e.g. a read would
     /// block and no output is pending). Buffers larger than 64 KiB are let
-    /// go on their own once drained.
+    /// go on their own once drained. With permessage-deflate, the
+    /// compressor and decompressor go too when no context is taken over in
+    /// their direction (see
+    /// [`extensions::deflate`](crate::extensions::deflate#memory)).
     pub fn release_idle_buffers(&mut self) {
         self.inbound.release_idle_buffers();
         self.outbound.release_idle_buffers();

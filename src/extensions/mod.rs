@@ -227,7 +227,9 @@ impl Codec {
     // ----- idle --------------------------------------------------------
 
     /// Frees the scratch buffers that hold nothing, for a connection going
-    /// idle. The extensions' own state (a compression context) is kept.
+    /// idle, and the extensions' state that has nothing to keep between
+    /// messages (a compressor or decompressor without context takeover,
+    /// made again on the next message). A context taken over is kept.
     #[inline]
     pub(crate) fn release_idle_buffers(&mut self) {
         #[cfg(feature = "deflate")]

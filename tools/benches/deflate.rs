@@ -10,8 +10,12 @@
 //! 16 different ones sent in turn (the same message again would compress to
 //! a few back references under context takeover, measuring nothing real).
 //! `deflate` is the default configuration (context takeover, 15-bit
-//! windows, level 1); `deflate-nct` adds `server_no_context_takeover`, so
-//! every message starts from an empty window; `plain` has no deflate.
+//! windows, level 1, memory level 1, the last 4 KiB sent kept as context
+//! and compressed by the thread's compressor); `deflate-whole` keeps a
+//! compressor of the connection's own with its whole window at zlib's
+//! memory level 8 (the defaults before); `deflate-nct` adds
+//! `server_no_context_takeover`, so every message starts from an empty
+//! window; `plain` has no deflate.
 //! Throughput is counted in uncompressed bytes; the compression ratios are
 //! printed before the run.
 //!
@@ -135,8 +139,16 @@ fn bench(c: &mut Criterion) {
     let (client_nct, server_nct) = params(true);
     for (len, label) in SIZES {
         let messages: Vec<String> = (0..DISTINCT).map(|seed| json(len, seed)).collect();
+        // What the defaults were before they were chosen for many
+        // connections: a compressor of the connection's own keeping its
+        // whole window, at zlib's memory level.
+        let whole = |p: DeflateParams| p.context_size(usize::MAX).memory_level(8);
         let variants = [
             ("deflate", Some((client_takeover, server_takeover))),
+            (
+                "deflate-whole",
+                Some((whole(client_takeover), whole(server_takeover))),
+            ),
             ("deflate-nct", Some((client_nct, server_nct))),
             ("plain", None),
         ];
@@ -150,6 +162,23 @@ fn bench(c: &mut Criterion) {
                 "{label} {name}: {raw} bytes of JSON in {wire} bytes on the wire ({:.2}x)",
                 raw as f64 / wire as f64
             );
+        }
+
+        // The ratio by compression level and zlib memory level (the
+        // default is level 1, memory level 1), compressed by the server.
+        for nct in [false, true] {
+            for level in [1, 6] {
+                for memory_level in [1, 8] {
+                    let (_, server) = params(nct);
+                    let server = server.level(level).memory_level(memory_level);
+                    let wire: usize = wires(Some(server), &messages).iter().map(Vec::len).sum();
+                    println!(
+                        "{label} level {level} memory level {memory_level} no context takeover \
+                         {nct}: {:.3}x",
+                        (len * messages.len()) as f64 / wire as f64
+                    );
+                }
+            }
         }
 
         let mut group = c.benchmark_group(format!("compress/{label}"));

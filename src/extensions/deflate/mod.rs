@@ -12,22 +12,40 @@
 //! # Memory
 //!
 //! A connection that negotiated nothing allocates nothing for compression
-//! (`Connection::new` allocates nothing at all). One that did holds a
-//! zlib-rs compressor and decompressor, allocated in full by
-//! [`Connection::enable_deflate`](crate::Connection::enable_deflate) and
-//! not growing with use. Measured with a counting allocator (see
-//! `tests/deflate.rs`, and `docs/deflate.md` for the table): the
-//! compressor takes 245 KiB at 8 or 9 window bits, 259 KiB at 12 and
-//! 371 KiB at 15 (its hash table and pending buffer are fixed, only the
-//! window and chain scale with 2^window_bits); the decompressor 47 KiB
-//! whatever the window. A connection at 15 bits both ways holds 418 KiB,
-//! at 12 bits 306 KiB, at 8 or 9 bits 292 KiB. Receiving then keeps an
-//! inflate buffer the size of the largest message seen, as the receive
-//! buffer does without compression, and sending keeps at most 32 KiB of
-//! compressor output space. A compressed frame is buffered whole before it
-//! is inflated (unless fragments are delivered as they arrive), so its
-//! length is held from its header to what the rest of the message can
-//! take compressed (`max_compressed_len`): the message limit, plus an
+//! (`Connection::new` allocates nothing at all). One that did makes its
+//! zlib-rs state when first needed, not in
+//! [`Connection::enable_deflate`](crate::Connection::enable_deflate), and
+//! the defaults are chosen so that it keeps little of it:
+//!
+//! - A zlib-rs compressor takes 134-260 KiB at window bits 9-15 with
+//!   [`memory_level`](DeflateConfig::memory_level) 1 (245-371 KiB at
+//!   zlib's 8): a 128 KiB hash table whatever the settings, and the window
+//!   and its chain. So a connection keeps none by default: each whole
+//!   message is compressed by one compressor per thread (see `shared`),
+//!   from an empty window without context takeover, or else from the last
+//!   [`context_size`](DeflateConfig::context_size) bytes sent (4 KiB, see
+//!   `context`), set as its dictionary. A `context_size` of 32 KiB or
+//!   more keeps a compressor of the connection's own with its whole
+//!   window, made on the first message: faster, a better ratio, and the
+//!   memory above for the connection's life. A streamed message
+//!   (`send_fragment`) makes one of its own for its length.
+//! - The decompressor (47 KiB whatever the window) is made on the first
+//!   compressed message received, and
+//!   [`Connection::release_idle_buffers`](crate::Connection::release_idle_buffers)
+//!   lets it go between messages when the peer takes no context over,
+//!   which a server asks by default (`client_no_context_takeover`).
+//!
+//! Measured (`tests/deflate.rs`; the table is in `docs/deflate.md`): a
+//! server at the defaults holds 54-58 KiB after a message each way and at
+//! most 4 KiB (its context) after `release_idle_buffers`; with a
+//! compressor of its own and context taken over both ways, 299-427 KiB
+//! and 292-418 KiB. Receiving keeps an inflate buffer the size of the
+//! largest message seen, as the receive buffer does without compression,
+//! and sending keeps at most 32 KiB of compressor output space; both go
+//! with `release_idle_buffers`. A compressed frame is buffered whole
+//! before it is inflated (unless fragments are delivered as they arrive),
+//! so its length is held from its header to what the rest of the message
+//! can take compressed (`max_compressed_len`): the message limit, plus an
 //! eighth, plus 1 KiB.
 
 use alloc::string::ToString;
@@ -38,6 +56,8 @@ use crate::extensions::Codec;
 use crate::handshake::ExtensionOffer;
 
 pub(crate) mod codec;
+mod context;
+mod shared;
 
 /// The extension's registered name.
 pub const NAME: &str = "permessage-deflate";
@@ -52,7 +72,12 @@ pub struct DeflateConfig {
     /// compression context after each message.
     pub server_no_context_takeover: bool,
     /// Ask (server) or promise (client) that the client resets its
-    /// compression context after each message.
+    /// compression context after each message. Default on: a server's
+    /// decompressor then keeps nothing between messages (RFC 7692
+    /// §7.1.1.2: a server may ask it in its response, and the client then
+    /// compresses each message from an empty window), at the cost of the
+    /// ratio of what the client sends (2.3x instead of 4.9x on 1 KiB JSON
+    /// messages).
     pub client_no_context_takeover: bool,
     /// The largest LZ77 window, as a power of two (8..=15), the server may
     /// use: a client asks for it, a server uses at most this.
@@ -64,6 +89,26 @@ pub struct DeflateConfig {
     /// zlib compression level, 0..=9. Default 1, the fastest level, which
     /// keeps most of the gain on chatty text at a fraction of the CPU.
     pub level: u32,
+    /// zlib's `memLevel` (1..=9) for the compressor: the size of its
+    /// buffers of pending symbols and output, 2^(memory_level + 6) symbols
+    /// (7 bytes each with zlib-rs). Default 1: 896 bytes instead of the
+    /// 112 KiB of zlib's default 8. At level 1 the output is the same
+    /// (zlib-rs codes level 1 with the fixed Huffman codes, so the size of
+    /// a block changes nothing); at level 6 smaller blocks cost 2-11% of
+    /// the ratio on JSON-like text (`docs/deflate.md`), so raise it with
+    /// the level. zlib-rs's hash table (128 KiB) does not shrink with it,
+    /// unlike C zlib's. The decompressor has no such setting.
+    pub memory_level: u8,
+    /// With context takeover, how many of the last bytes sent a message
+    /// may refer back to. Default 4 KiB, kept per connection, with the
+    /// thread's compressor doing the work (each message primed with them
+    /// as its dictionary): 4 KiB of context per connection instead of a
+    /// compressor of its own (134-260 KiB), for 5-9% of the ratio on
+    /// JSON-like messages and more CPU per message (`docs/deflate.md`).
+    /// 32 KiB (the largest window) or more, e.g. `usize::MAX`: a compressor
+    /// of the connection's own keeps its whole window, the fastest and the
+    /// best ratio. 0: no context at all, as without context takeover.
+    pub context_size: usize,
     /// Messages shorter than this are sent uncompressed (RSV1 clear): the
     /// deflate overhead would outweigh the gain. Default 32 bytes.
     pub min_compress_size: usize,
@@ -73,10 +118,12 @@ impl Default for DeflateConfig {
     fn default() -> Self {
         DeflateConfig {
             server_no_context_takeover: false,
-            client_no_context_takeover: false,
+            client_no_context_takeover: true,
             server_max_window_bits: 15,
             client_max_window_bits: 15,
             level: 1,
+            memory_level: 1,
+            context_size: 4 << 10,
             min_compress_size: 32,
         }
     }
@@ -99,6 +146,10 @@ pub struct DeflateParams {
     pub client_max_window_bits: u8,
     /// The sender's compression level.
     pub level: u32,
+    /// The sender's zlib `memLevel` (1..=9).
+    pub memory_level: u8,
+    /// How much of what it sent the sender keeps as context.
+    pub context_size: usize,
     /// The sender's threshold for compressing a message.
     pub min_compress_size: usize,
 }
@@ -110,6 +161,8 @@ setters! {
         server_max_window_bits: u8,
         client_max_window_bits: u8,
         level: u32,
+        memory_level: u8,
+        context_size: usize,
         min_compress_size: usize,
     }
 }
@@ -121,6 +174,8 @@ setters! {
         server_max_window_bits: u8,
         client_max_window_bits: u8,
         level: u32,
+        memory_level: u8,
+        context_size: usize,
         min_compress_size: usize,
     }
 }
@@ -134,6 +189,8 @@ impl Default for DeflateParams {
             server_max_window_bits: config.server_max_window_bits,
             client_max_window_bits: config.client_max_window_bits,
             level: config.level,
+            memory_level: config.memory_level,
+            context_size: config.context_size,
             min_compress_size: config.min_compress_size,
         }
     }
@@ -342,6 +399,8 @@ impl DeflateConfig {
             server_max_window_bits: server_bits,
             client_max_window_bits: client_bits,
             level: self.level,
+            memory_level: self.memory_level,
+            context_size: self.context_size,
             min_compress_size: self.min_compress_size,
         };
         Some((response, params))
@@ -390,6 +449,8 @@ impl DeflateConfig {
             server_max_window_bits: server_bits,
             client_max_window_bits: client_bits,
             level: self.level,
+            memory_level: self.memory_level,
+            context_size: self.context_size,
             min_compress_size: self.min_compress_size,
         }))
     }
