@@ -19,27 +19,24 @@
 //! ```
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use futures_util::StreamExt;
 use tokio::net::TcpStream;
-use tokio::time::timeout;
 use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use wsproto_tokio::handshake::WsUrl;
-use wsproto_tokio::http2::{Http2Client, Http2WebSocket};
-use wsproto_tokio::{CloseCode, CloseFrame, Message};
+use wsproto_tokio::http2::Http2Client;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+#[path = "support/exercise.rs"]
+mod exercise;
 
-/// The longest any one exchange may take.
-const LIMIT: Duration = Duration::from_secs(60);
+use exercise::{exercise_all, Args, BoxError};
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let started = Instant::now();
-    let args = Args::parse()?;
+    let args = Args::parse("usage: h2_client URL [--ca FILE] [--sockets N]", 10)?;
     let url = WsUrl::parse(&args.url)?;
     let tcp = TcpStream::connect((url.host(), url.port())).await?;
     tcp.set_nodelay(true)?;
@@ -55,70 +52,9 @@ async fn main() -> Result<(), BoxError> {
     } else {
         Http2Client::handshake(tcp).await?
     };
-    let mut sockets = Vec::new();
-    for i in 0..args.sockets {
-        let (ws, _) = timeout(LIMIT, client.connect(args.url.as_str())).await??;
-        sockets.push(tokio::spawn(exercise(ws, i)));
-    }
-    for socket in sockets {
-        socket.await??;
-    }
-    println!(
-        "{} WebSockets over one HTTP/2 connection to {}: all echoed, all closed ({:?})",
-        args.sockets,
-        args.url,
-        started.elapsed()
-    );
+    let over = "one HTTP/2 connection";
+    exercise_all(&args, over, started, || client.connect(args.url.as_str())).await?;
     Ok(())
-}
-
-/// The exchanges of one WebSocket, then its close.
-async fn exercise(mut ws: Http2WebSocket, i: u16) -> Result<(), BoxError> {
-    let mut messages = vec![
-        Message::text(format!("hello from {i}")),
-        Message::binary(pattern(64 << 10, i)),
-    ];
-    if i == 0 {
-        messages.push(Message::binary(pattern(16 << 20, i)));
-    }
-    for message in messages {
-        ws.send(message.clone()).await?;
-        let echo = next(&mut ws).await?;
-        if echo != message {
-            return Err(format!(
-                "socket {i}: the echo differs ({} bytes sent)",
-                message.len()
-            )
-            .into());
-        }
-    }
-    ws.send(Message::Ping(vec![i as u8; 4].into())).await?;
-    match next(&mut ws).await? {
-        Message::Pong(data) if data[..] == [i as u8; 4] => {}
-        other => return Err(format!("socket {i}: {other:?} instead of the pong").into()),
-    }
-    let code = CloseCode::from(4000 + i);
-    ws.close(Some(CloseFrame {
-        code,
-        reason: "done".into(),
-    }))
-    .await?;
-    while timeout(LIMIT, ws.next()).await?.transpose()?.is_some() {}
-    match ws.close_status() {
-        Some(frame) if frame.code == code => Ok(()),
-        other => Err(format!("socket {i}: closed with {other:?}, not {code:?}").into()),
-    }
-}
-
-async fn next(ws: &mut Http2WebSocket) -> Result<Message, BoxError> {
-    Ok(timeout(LIMIT, ws.next())
-        .await?
-        .ok_or("the WebSocket ended")??)
-}
-
-/// `len` bytes that differ from one socket to the next.
-fn pattern(len: usize, i: u16) -> Vec<u8> {
-    (0..len).map(|n| (n as u16 ^ i) as u8).collect()
 }
 
 /// TLS asking for h2 by ALPN (RFC 7301; RFC 9113 §3.2: "h2" is HTTP/2
@@ -141,34 +77,4 @@ fn tls_connector(ca: Option<&str>) -> Result<tokio_rustls::TlsConnector, BoxErro
     .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
-}
-
-struct Args {
-    url: String,
-    ca: Option<String>,
-    sockets: u16,
-}
-
-impl Args {
-    fn parse() -> Result<Args, String> {
-        const USAGE: &str = "usage: h2_client URL [--ca FILE] [--sockets N]";
-        let mut args = std::env::args().skip(1);
-        let url = args.next().ok_or(USAGE)?;
-        let (mut ca, mut sockets) = (None, 10);
-        while let Some(arg) = args.next() {
-            let value = args.next().ok_or(USAGE)?;
-            match arg.as_str() {
-                "--ca" => ca = Some(value),
-                "--sockets" => {
-                    sockets = value
-                        .parse()
-                        .ok()
-                        .filter(|&n| (1..=1000).contains(&n))
-                        .ok_or("--sockets: 1 to 1000")?
-                }
-                _ => return Err(format!("unknown argument {arg}\n{USAGE}")),
-            }
-        }
-        Ok(Args { url, ca, sockets })
-    }
 }

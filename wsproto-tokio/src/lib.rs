@@ -99,6 +99,8 @@ pub mod compat;
 mod config;
 mod driver;
 mod error;
+#[cfg(any(feature = "http2", feature = "http3"))]
+mod extended_connect;
 mod idle;
 mod message;
 pub mod proxy;

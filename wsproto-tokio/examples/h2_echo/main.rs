@@ -21,19 +21,20 @@
 //! ```
 
 mod server;
-
-use std::net::SocketAddr;
+#[path = "../support/server_args.rs"]
+mod server_args;
 
 use tokio::net::TcpListener;
 
 use server::{tls_acceptor, Server};
+use server_args::Args;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse()?;
-    let tls = match (&args.cert, &args.key) {
-        (Some(cert), Some(key)) => Some(tls_acceptor(&std::fs::read(cert)?, &std::fs::read(key)?)?),
-        _ => None,
+    let args = Args::parse("usage: h2_echo ADDR [--cert FILE --key FILE]")?;
+    let tls = match &args.tls {
+        Some((cert, key)) => Some(tls_acceptor(&std::fs::read(cert)?, &std::fs::read(key)?)?),
+        None => None,
     };
     let (events, mut log) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -71,36 +72,5 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 eprintln!("connection: {e}");
             }
         });
-    }
-}
-
-struct Args {
-    addr: SocketAddr,
-    cert: Option<String>,
-    key: Option<String>,
-}
-
-impl Args {
-    fn parse() -> Result<Args, String> {
-        const USAGE: &str = "usage: h2_echo ADDR [--cert FILE --key FILE]";
-        let mut args = std::env::args().skip(1);
-        let addr = args
-            .next()
-            .ok_or(USAGE)?
-            .parse()
-            .map_err(|e| format!("ADDR: {e}\n{USAGE}"))?;
-        let (mut cert, mut key) = (None, None);
-        while let Some(arg) = args.next() {
-            let slot = match arg.as_str() {
-                "--cert" => &mut cert,
-                "--key" => &mut key,
-                _ => return Err(format!("unknown argument {arg}\n{USAGE}")),
-            };
-            *slot = Some(args.next().ok_or(USAGE)?);
-        }
-        if cert.is_some() != key.is_some() {
-            return Err(format!("--cert and --key go together\n{USAGE}"));
-        }
-        Ok(Args { addr, cert, key })
     }
 }

@@ -20,17 +20,22 @@
 //! ```
 
 mod server;
-
-use std::net::SocketAddr;
+#[path = "../support/server_args.rs"]
+mod server_args;
 
 use wsproto_tokio::http3::quinn;
 
 use server::{server_config, BoxError, Server};
+use server_args::Args;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
-    let args = Args::parse()?;
-    let config = server_config(&std::fs::read(&args.cert)?, &std::fs::read(&args.key)?)?;
+    const USAGE: &str = "usage: h3_echo ADDR --cert FILE --key FILE";
+    let args = Args::parse(USAGE)?;
+    let (cert, key) = args.tls.ok_or(format!(
+        "--cert and --key are needed (QUIC is always TLS)\n{USAGE}"
+    ))?;
+    let config = server_config(&std::fs::read(cert)?, &std::fs::read(key)?)?;
     let endpoint = quinn::Endpoint::server(config, args.addr)?;
     let (events, mut log) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -46,37 +51,4 @@ async fn main() -> Result<(), BoxError> {
     .run(endpoint)
     .await;
     Ok(())
-}
-
-struct Args {
-    addr: SocketAddr,
-    cert: String,
-    key: String,
-}
-
-impl Args {
-    fn parse() -> Result<Args, String> {
-        const USAGE: &str = "usage: h3_echo ADDR --cert FILE --key FILE";
-        let mut args = std::env::args().skip(1);
-        let addr = args
-            .next()
-            .ok_or(USAGE)?
-            .parse()
-            .map_err(|e| format!("ADDR: {e}\n{USAGE}"))?;
-        let (mut cert, mut key) = (None, None);
-        while let Some(arg) = args.next() {
-            let slot = match arg.as_str() {
-                "--cert" => &mut cert,
-                "--key" => &mut key,
-                _ => return Err(format!("unknown argument {arg}\n{USAGE}")),
-            };
-            *slot = Some(args.next().ok_or(USAGE)?);
-        }
-        match (cert, key) {
-            (Some(cert), Some(key)) => Ok(Args { addr, cert, key }),
-            _ => Err(format!(
-                "--cert and --key are needed (QUIC is always TLS)\n{USAGE}"
-            )),
-        }
-    }
 }

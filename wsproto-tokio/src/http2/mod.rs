@@ -46,12 +46,13 @@ mod stream;
 use bytes::Bytes;
 use h2::client::SendRequest;
 use tokio::io::{AsyncRead, AsyncWrite};
-use wsproto::handshake::extended_connect::{ConnectClient, PROTOCOL};
+use wsproto::handshake::extended_connect::PROTOCOL;
 use wsproto::handshake::Response;
 
 use crate::client::IntoClientRequest;
 use crate::config::WebSocketConfig;
 use crate::error::Error;
+use crate::extended_connect::Opening;
 use crate::stream::WebSocketStream;
 
 pub use stream::Http2Stream;
@@ -141,9 +142,7 @@ impl Http2Client {
         if !self.is_extended_connect_enabled() {
             return Err(Error::ExtendedConnectDisabled);
         }
-        let request = request.into_client_request()?;
-        let handshake = ConnectClient::new(request.url(), request.client_config(&config))?;
-        let mut connect = handshake.request()?;
+        let (opening, mut connect) = Opening::new(request, config)?;
         connect
             .extensions_mut()
             .insert(h2::ext::Protocol::from(PROTOCOL));
@@ -156,10 +155,6 @@ impl Http2Client {
         let head = http::Response::from_parts(head, ());
         // A refusal drops `send` without END_STREAM: the stream is
         // cancelled (RST_STREAM), which is what a failed CONNECT calls for.
-        let stream = Http2Stream::new(send, recv);
-        let accepted = handshake.handle_response(&head)?;
-        let ws = WebSocketStream::from_connection(stream, accepted.connection, &config)
-            .with_protocol(accepted.negotiated.protocol);
-        Ok((ws, accepted.response))
+        opening.finish(Http2Stream::new(send, recv), &head)
     }
 }

@@ -62,12 +62,12 @@ use bytes::Bytes;
 use hpx_h3::client::SendRequest;
 use hpx_h3::ConnectionState;
 use tokio::sync::oneshot;
-use wsproto::handshake::extended_connect::ConnectClient;
 use wsproto::handshake::Response;
 
 use crate::client::IntoClientRequest;
 use crate::config::WebSocketConfig;
 use crate::error::Error;
+use crate::extended_connect::Opening;
 use crate::stream::WebSocketStream;
 
 pub use stream::Http3Stream;
@@ -206,9 +206,7 @@ impl Http3Client {
         if !self.extended_connect {
             return Err(Error::ExtendedConnectDisabled);
         }
-        let request = request.into_client_request()?;
-        let handshake = ConnectClient::new(request.url(), request.client_config(&config))?;
-        let mut connect = handshake.request()?;
+        let (opening, mut connect) = Opening::new(request, config)?;
         connect
             .extensions_mut()
             .insert(hpx_h3::ext::Protocol::WEBSOCKET);
@@ -218,9 +216,6 @@ impl Http3Client {
         // A refusal drops the stream before its FIN: it is cancelled
         // (H3_REQUEST_CANCELLED), which is what a failed CONNECT calls for.
         let stream = Http3Stream::new(send, recv, Some(Box::new(send_request)));
-        let accepted = handshake.handle_response(&head?)?;
-        let ws = WebSocketStream::from_connection(stream, accepted.connection, &config)
-            .with_protocol(accepted.negotiated.protocol);
-        Ok((ws, accepted.response))
+        opening.finish(stream, &head?)
     }
 }
